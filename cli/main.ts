@@ -1,0 +1,62 @@
+/** The `forestall` operator CLI. `run` is side-effect free apart from `io`, so tests call it in-process. */
+import { Command, CommanderError } from 'commander';
+import { type Output, UsageError } from './io';
+import { runPlan } from './plan';
+import { runSimulate } from './simulate';
+
+export async function run(
+  argv: readonly string[],
+  io: Output,
+  clock: () => number = Date.now,
+): Promise<number> {
+  const program = new Command('forestall')
+    .description('Get ahead of Amazon EC2 scheduled maintenance.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('plan')
+    .description(
+      'Plan remedies for the events in AWS CLI output (describe-instances + describe-instance-status --include-all-instances).',
+    )
+    .requiredOption('--instances <file>', 'JSON printed by `aws ec2 describe-instances`')
+    .requiredOption(
+      '--statuses <file>',
+      'JSON printed by `aws ec2 describe-instance-status --include-all-instances`',
+    )
+    .option('--config <file>', 'forestall.config.json (defaults apply when omitted)')
+    .option(
+      '--instance-types <file>',
+      'JSON printed by `aws ec2 describe-instance-types`, to know instance-store volumes',
+    )
+    .option('--region <region>', 'Region the files came from (default: first of config.regions)')
+    .option('--now <iso>', 'plan as if it were this time (default: the current time)')
+    .option('--json', 'print the plan as JSON')
+    .action((opts) => runPlan(opts, io, clock));
+
+  program
+    .command('simulate')
+    .description('Run the real planner and rollout against a simulated fleet (no AWS account needed).')
+    .requiredOption('--scenario <file>', 'scenario JSON (see examples/demo/scenario.json)')
+    .option('--config <file>', 'forestall.config.json (defaults apply when omitted)')
+    .option('--seed <n>', 'random seed (default: the scenario seed)')
+    .option('--json', 'print the outcome as JSON')
+    .option('--progress', 'print the waves and progress while it runs')
+    .action(async (opts) => runSimulate(opts, io));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed its message (help, unknown option, missing option).
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
+      io.err(`forestall: ${e.message}`);
+      return 2;
+    }
+    io.err(`forestall: internal error: ${(e as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,113 @@
+/** `forestall plan`: AWS CLI JSON in, plan out (table or --json). */
+import { parseInstances, parseInstanceTypes } from '../lambda/core/facts';
+import { parseInstanceStatuses } from '../lambda/core/notice';
+import { planRollout } from '../lambda/core/planner';
+import type { Plan } from '../lambda/core/types';
+import { loadConfig, type Output, parseNow, readJson, UsageError } from './io';
+import { table } from './table';
+
+export interface PlanOptions {
+  instances: string;
+  statuses: string;
+  config?: string;
+  instanceTypes?: string;
+  region?: string;
+  now?: string;
+  json?: boolean;
+}
+
+export function runPlan(opts: PlanOptions, io: Output, clock: () => number): void {
+  const config = loadConfig(opts.config);
+  const region = opts.region ?? config.regions[0] ?? 'us-east-1';
+  const now = parseNow(opts.now, clock);
+  let types: Map<string, boolean> | undefined;
+  if (opts.instanceTypes !== undefined) {
+    try {
+      types = parseInstanceTypes(readJson(opts.instanceTypes, '--instance-types'));
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`--instance-types ${opts.instanceTypes}: ${(e as Error).message}`);
+    }
+  }
+  const statuses = parseInstanceStatuses(readJson(opts.statuses, '--statuses'), region);
+  const facts = parseInstances(readJson(opts.instances, '--instances'), region, types);
+  if (statuses.statuses.length === 0 && statuses.rejected.length > 0) {
+    throw new UsageError(`--statuses ${opts.statuses}: ${statuses.rejected[0]?.reason}`);
+  }
+  if (facts.facts.length === 0 && facts.rejected.length > 0) {
+    throw new UsageError(`--instances ${opts.instances}: ${facts.rejected[0]?.reason}`);
+  }
+  for (const r of [...statuses.rejected, ...facts.rejected])
+    io.err(`warning: ignored ${r.where}: ${r.reason}`);
+  const plan = planRollout(statuses.notices, facts.facts, config, now);
+  if (opts.json) {
+    io.out(JSON.stringify(plan, null, 2));
+    return;
+  }
+  io.out(formatPlan(plan, config.dryRun));
+}
+
+export function formatPlan(plan: Plan, dryRun: boolean): string {
+  const items = plan.waves.reduce((n, w) => n + w.items.length, 0);
+  const lines = [
+    `Rollout ${plan.rolloutId} (now ${plan.generatedAt})${dryRun ? ' [dryRun: remedies are recorded, not applied]' : ''}`,
+    `${plan.waves.length} plan entries, ${items} items; ${plan.skipped.length} skipped; ${plan.infeasible.length} infeasible`,
+    '',
+  ];
+  if (plan.waves.length > 0) {
+    const rows = plan.waves.flatMap((w) =>
+      w.items.map((it) => [
+        String(w.index),
+        w.name,
+        w.startAt,
+        w.endBy,
+        it.instanceId,
+        it.code,
+        it.remedy,
+        it.deadline,
+        Object.entries(it.groups)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+        it.reason ?? '',
+      ]),
+    );
+    lines.push(
+      table(
+        [
+          '#',
+          'WAVE',
+          'START (UTC)',
+          'END BY (UTC)',
+          'INSTANCE',
+          'CODE',
+          'REMEDY',
+          'DEADLINE',
+          'GROUPS',
+          'NOTE',
+        ],
+        rows,
+      ),
+      '',
+    );
+  }
+  if (plan.infeasible.length > 0) {
+    lines.push('Infeasible (AWS acts on its own schedule):');
+    lines.push(
+      table(
+        ['INSTANCE', 'EVENT', 'CODE', 'DEADLINE', 'REASON'],
+        plan.infeasible.map((s) => [s.instanceId, s.eventId, s.code, s.deadline, s.reason]),
+      ),
+      '',
+    );
+  }
+  if (plan.skipped.length > 0) {
+    lines.push('Skipped:');
+    lines.push(
+      table(
+        ['INSTANCE', 'EVENT', 'CODE', 'REASON'],
+        plan.skipped.map((s) => [s.instanceId, s.eventId, s.code, s.reason]),
+      ),
+    );
+  }
+  return lines.join('\n').trimEnd();
+}

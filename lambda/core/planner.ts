@@ -1,0 +1,385 @@
+/**
+ * planRollout: notices + facts + config + now → Plan. Pure and deterministic (inputs are sorted first; no
+ * clock read). The rules it keeps (DESIGN.md "Planner rules"):
+ * - every planned entry ends (remedy + verification timeout) by its items' deadline minus deadlineMargin;
+ * - entries never overlap, so the per-group limit, counted against the whole group, holds at every instant;
+ * - config waves run in order; inside a wave, earliest deadline first, ties spread across groups;
+ * - an entry starts inside a window unless none exists before the deadline (`outside-window` reason);
+ * - every notice lands in exactly one of waves, skipped, infeasible.
+ */
+import { createHash } from 'node:crypto';
+import { type Config, resolveLimit, type WaveConfig } from './config';
+import { MinHeap } from './heap';
+import { chooseRemedy } from './remedy';
+import { formatDuration, iso, MINUTE } from './time';
+import type {
+  ActiveRemedy,
+  InfeasibleNotice,
+  InstanceFacts,
+  Notice,
+  Plan,
+  PlanItem,
+  PlanWave,
+  SkippedNotice,
+} from './types';
+import { isActiveRemedy, isEventCode } from './types';
+import { WindowCalendar } from './windows';
+
+/** ModifyInstanceEventStartTime: the new start must be at least 60 minutes away (AWS-FACTS §3). */
+export const RESCHEDULE_MIN_LEAD = 60 * MINUTE;
+/** ...and the event must not start within 5 minutes of the call. */
+export const RESCHEDULE_FREEZE = 5 * MINUTE;
+
+/** Group labels of an instance for the configured `groupBy` keys (`asg`, `az`, `tag:KEY`); absent keys omitted. */
+export function groupsOf(facts: InstanceFacts, groupBy: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of groupBy) {
+    const value = key === 'asg' ? facts.asgName : key === 'az' ? facts.az : facts.tags[key.slice(4)];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+export function groupIds(groups: Readonly<Record<string, string>>): string[] {
+  return Object.entries(groups).map(([k, v]) => `${k}=${v}`);
+}
+
+/** Limit per group id, counting every instance in `facts` (the whole group, not only affected members). */
+export function groupLimits(
+  facts: readonly InstanceFacts[],
+  config: Pick<Config, 'groupBy' | 'maxUnavailablePerGroup'>,
+): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const f of facts) {
+    for (const g of groupIds(groupsOf(f, config.groupBy))) sizes.set(g, (sizes.get(g) ?? 0) + 1);
+  }
+  const limits = new Map<string, number>();
+  for (const [g, size] of sizes) limits.set(g, resolveLimit(config.maxUnavailablePerGroup, size));
+  return limits;
+}
+
+export function matchesWave(facts: InstanceFacts, wave: WaveConfig): boolean {
+  return Object.entries(wave.match.tags).every(([k, v]) => facts.tags[k] === v);
+}
+
+/** One instance to act on: its notices share one remedy and one slot. */
+interface Unit {
+  readonly instanceId: string;
+  readonly notices: readonly Notice[];
+  readonly remedy: ActiveRemedy;
+  readonly groups: Record<string, string>;
+  readonly groupIds: readonly string[];
+  readonly waveIndex: number;
+  readonly deadline: number;
+  latest: number;
+  earliest: number;
+  anytime: boolean;
+  reason?: string;
+  rank: number;
+}
+
+const byInstanceThenEvent = (
+  a: { instanceId: string; eventId: string },
+  b: { instanceId: string; eventId: string },
+) =>
+  a.instanceId < b.instanceId
+    ? -1
+    : a.instanceId > b.instanceId
+      ? 1
+      : a.eventId < b.eventId
+        ? -1
+        : a.eventId > b.eventId
+          ? 1
+          : 0;
+
+const edfLess = (a: Unit, b: Unit): boolean =>
+  a.latest !== b.latest
+    ? a.latest < b.latest
+    : a.rank !== b.rank
+      ? a.rank < b.rank
+      : a.instanceId < b.instanceId;
+
+function deadlineOf(n: Notice, remedy: ActiveRemedy): number {
+  return remedy === 'reschedule' ? (n.notBeforeDeadline ?? n.notBefore) : n.notBefore;
+}
+
+export function planRollout(
+  notices: readonly Notice[],
+  facts: readonly InstanceFacts[],
+  config: Config,
+  now: number,
+): Plan {
+  const skipped: SkippedNotice[] = [];
+  const infeasible: InfeasibleNotice[] = [];
+  const skip = (n: Notice, reason: string) =>
+    skipped.push({ instanceId: n.instanceId, eventId: n.eventId, code: n.code, reason });
+  const fail = (n: Notice, reason: string, deadline: number) =>
+    infeasible.push({
+      instanceId: n.instanceId,
+      eventId: n.eventId,
+      code: n.code,
+      reason,
+      deadline: iso(deadline),
+    });
+
+  const factsById = new Map<string, InstanceFacts>();
+  for (const f of [...facts].sort((a, b) =>
+    a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0,
+  )) {
+    if (!factsById.has(f.instanceId)) factsById.set(f.instanceId, f);
+  }
+  const limits = groupLimits([...factsById.values()], config);
+  const optIn = config.optInTag;
+  const verify = config.verification.timeout;
+  const margin = config.deadlineMargin;
+
+  // 1. Per instance: which notices need action, with which remedy.
+  const sorted = [...notices].sort(byInstanceThenEvent);
+  const units: Unit[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    const instanceId = (sorted[i] as Notice).instanceId;
+    const own: Notice[] = [];
+    for (; i < sorted.length && (sorted[i] as Notice).instanceId === instanceId; i++) {
+      const n = sorted[i] as Notice;
+      const prev = own[own.length - 1];
+      if (prev && prev.eventId === n.eventId) skip(n, 'duplicate: the same event was listed twice');
+      else own.push(n);
+    }
+    const f = factsById.get(instanceId);
+    const candidates: Array<{ n: Notice; remedy: ActiveRemedy }> = [];
+    for (const n of own) {
+      if (n.state !== 'active') skip(n, `inactive: event ${n.state}`);
+      else if (!f) skip(n, 'unknown-instance: not in the describe-instances data');
+      else if (f.tags[optIn.key] !== optIn.value)
+        skip(n, `not-opted-in: lacks tag ${optIn.key}=${optIn.value}; AWS acts at NotBefore`);
+      else if (f.state !== 'running')
+        skip(n, `instance-not-running: instance is ${f.state}; nothing to take out of service`);
+      else if (!isEventCode(n.code))
+        skip(n, `unsupported-code: "${n.code}" is not a documented event code; AWS acts at NotBefore`);
+      else {
+        const choice = chooseRemedy(n, f, config);
+        if (choice.remedy === null) skip(n, `no-remedy: ${choice.reason}; AWS acts at NotBefore`);
+        else if (!isActiveRemedy(choice.remedy)) skip(n, `${choice.remedy}: ${choice.reason}`);
+        else candidates.push({ n, remedy: choice.remedy });
+      }
+    }
+    if (!f || candidates.length === 0) continue;
+    let chosen = candidates;
+    if (new Set(candidates.map((c) => c.remedy)).size > 1) {
+      // Two events, two remedies: one stop-start clears both when it applies to both; else act on the first due.
+      const allStop =
+        candidates.every((c) =>
+          config.remedies[c.n.code as keyof Config['remedies']].includes('stop-start'),
+        ) && candidates.some((c) => c.remedy === 'stop-start');
+      if (allStop) chosen = candidates.map((c) => ({ n: c.n, remedy: 'stop-start' as const }));
+      else {
+        const first = [...candidates].sort(
+          (a, b) => deadlineOf(a.n, a.remedy) - deadlineOf(b.n, b.remedy),
+        )[0] as (typeof candidates)[number];
+        for (const c of candidates) {
+          if (c !== first)
+            skip(
+              c.n,
+              `second-event: ${instanceId} is planned for ${first.n.eventId} first; the next poll plans this one`,
+            );
+        }
+        chosen = [first];
+      }
+    }
+    const remedy = (chosen[0] as (typeof chosen)[number]).remedy;
+    const waveIndex = config.waves.findIndex((w) => matchesWave(f, w));
+    if (waveIndex < 0) {
+      for (const c of chosen) skip(c.n, 'no-wave-matched: no wave match selects this instance');
+      continue;
+    }
+    const groups = groupsOf(f, config.groupBy);
+    units.push({
+      instanceId,
+      notices: chosen.map((c) => c.n),
+      remedy,
+      groups,
+      groupIds: groupIds(groups),
+      waveIndex,
+      deadline: Math.min(...chosen.map((c) => deadlineOf(c.n, remedy))),
+      latest: 0,
+      earliest: 0,
+      anytime: false,
+      rank: 0,
+    });
+  }
+
+  // 2. Per unit: the span it may start in, and how it relates to the windows.
+  let horizon = now;
+  for (const u of units) horizon = Math.max(horizon, u.deadline);
+  const calendar = new WindowCalendar(config.windows, now, horizon);
+  const failUnit = (u: Unit, reason: string) => {
+    for (const n of u.notices) fail(n, reason, u.deadline);
+  };
+  const timed: Unit[] = [];
+  for (const u of units) {
+    const lower = u.remedy === 'reschedule' ? now + RESCHEDULE_MIN_LEAD : now;
+    const firstNotBefore = Math.min(...u.notices.map((n) => n.notBefore));
+    if (u.remedy === 'reschedule' && firstNotBefore <= now + RESCHEDULE_FREEZE) {
+      failUnit(u, 'too-late-to-reschedule: the event starts within 5 minutes or has started');
+      continue;
+    }
+    u.latest = u.deadline - margin - verify;
+    if (u.latest < lower) {
+      failUnit(
+        u,
+        `deadline-too-close: needs ${formatDuration(margin + verify + (lower - now))} before the deadline (deadlineMargin + verification${u.remedy === 'reschedule' ? ' + 60m reschedule lead' : ''}), ${formatDuration(u.deadline - now)} left`,
+      );
+      continue;
+    }
+    const byLead = Math.min(Math.max(lower, firstNotBefore - config.leadTime), u.latest);
+    const inSpan = calendar.nextOpen(byLead);
+    if (inSpan <= u.latest) u.earliest = inSpan;
+    else {
+      const earlier = calendar.latestWindowStartIn(lower, byLead);
+      if (earlier !== undefined) {
+        u.earliest = earlier;
+        u.reason =
+          'earlier-window: no allowed window between NotBefore - leadTime and the deadline; planned in the latest earlier window';
+      } else {
+        u.earliest = u.latest;
+        u.anytime = true;
+        u.reason = 'outside-window: no allowed window before the deadline; planned at the latest safe slot';
+      }
+    }
+    timed.push(u);
+  }
+
+  // 3. Schedule config waves in order; each batch is one plan entry, entries never overlap.
+  const entries: PlanWave[] = [];
+  let cursor = now;
+  config.waves.forEach((wave, waveIndex) => {
+    const mine = timed.filter((u) => u.waveIndex === waveIndex);
+    if (mine.length === 0) return;
+    // Rank inside each group combination, so equal deadlines interleave across groups.
+    const rankKey = new Map<string, number>();
+    for (const u of [...mine].sort((a, b) => a.latest - b.latest || (a.instanceId < b.instanceId ? -1 : 1))) {
+      const key = u.groupIds.join('|');
+      const r = rankKey.get(key) ?? 0;
+      u.rank = r;
+      rankKey.set(key, r + 1);
+    }
+    const maxParallel = resolveLimit(wave.maxParallel, mine.length);
+    const byEarliest = (a: Unit, b: Unit) =>
+      a.earliest - b.earliest || (a.instanceId < b.instanceId ? -1 : 1);
+    const pendingW = mine.filter((u) => !u.anytime).sort(byEarliest);
+    const pendingA = mine.filter((u) => u.anytime).sort(byEarliest);
+    const readyW = new MinHeap<Unit>(edfLess);
+    const readyA = new MinHeap<Unit>(edfLess);
+    let pw = 0;
+    let pa = 0;
+    const noSlot = (u: Unit) =>
+      failUnit(
+        u,
+        'no-slot: earlier waves, batches and group limits leave no slot in a window before the deadline',
+      );
+
+    for (;;) {
+      // Earliest start a windowed unit can take.
+      let tW = Number.POSITIVE_INFINITY;
+      for (;;) {
+        if (readyW.size > 0) {
+          const t = calendar.nextOpen(cursor);
+          while (readyW.size > 0 && (readyW.peek() as Unit).latest < t) noSlot(readyW.pop() as Unit);
+          if (readyW.size > 0) {
+            tW = t;
+            break;
+          }
+          continue;
+        }
+        const head = pendingW[pw];
+        if (!head) break;
+        const t = calendar.nextOpen(Math.max(cursor, head.earliest));
+        if (t > head.latest) {
+          noSlot(head);
+          pw++;
+          continue;
+        }
+        tW = t;
+        break;
+      }
+      // Earliest start an anytime unit can take.
+      let tA = Number.POSITIVE_INFINITY;
+      while (readyA.size > 0 && (readyA.peek() as Unit).latest < cursor) noSlot(readyA.pop() as Unit);
+      if (readyA.size > 0) tA = cursor;
+      else {
+        for (let head = pendingA[pa]; head; head = pendingA[pa]) {
+          const t = Math.max(cursor, head.earliest);
+          if (t <= head.latest) {
+            tA = t;
+            break;
+          }
+          noSlot(head);
+          pa++;
+        }
+      }
+      const s = Math.min(tW, tA);
+      if (s === Number.POSITIVE_INFINITY) break;
+      for (let u = pendingW[pw]; u && u.earliest <= s; u = pendingW[++pw]) {
+        if (u.latest < s) noSlot(u);
+        else readyW.push(u);
+      }
+      for (let u = pendingA[pa]; u && u.earliest <= s; u = pendingA[++pa]) {
+        if (u.latest < s) noSlot(u);
+        else readyA.push(u);
+      }
+      const windowOpen = calendar.contains(s);
+
+      // Fill the batch earliest-deadline-first within maxParallel and every group's limit.
+      const used = new Map<string, number>();
+      const batch: Unit[] = [];
+      const setAside: Unit[] = [];
+      while (batch.length < maxParallel) {
+        const w = windowOpen ? readyW.peek() : undefined;
+        const a = readyA.peek();
+        const fromW = w !== undefined && (a === undefined || edfLess(w, a));
+        const u = fromW ? readyW.pop() : readyA.pop();
+        if (!u) break;
+        if (u.groupIds.every((g) => (used.get(g) ?? 0) < (limits.get(g) ?? 1))) {
+          batch.push(u);
+          for (const g of u.groupIds) used.set(g, (used.get(g) ?? 0) + 1);
+        } else setAside.push(u);
+      }
+      for (const u of setAside) (u.anytime ? readyA : readyW).push(u);
+      if (batch.length === 0) {
+        cursor = s + MINUTE; // cannot happen with limits >= 1; never loop forever
+        continue;
+      }
+      const items: PlanItem[] = batch
+        .flatMap((u) =>
+          u.notices.map((n) => ({
+            instanceId: u.instanceId,
+            eventId: n.eventId,
+            code: n.code,
+            remedy: u.remedy,
+            deadline: iso(deadlineOf(n, u.remedy)),
+            groups: u.groups,
+            ...(u.reason === undefined ? {} : { reason: u.reason }),
+          })),
+        )
+        .sort(byInstanceThenEvent);
+      entries.push({
+        index: entries.length,
+        name: wave.name,
+        startAt: iso(s),
+        endBy: iso(s + verify),
+        items,
+      });
+      cursor = s + verify + wave.bake;
+    }
+  });
+
+  skipped.sort(byInstanceThenEvent);
+  infeasible.sort(byInstanceThenEvent);
+  const digest = createHash('sha256')
+    .update(JSON.stringify([now, entries, skipped, infeasible]))
+    .digest('hex')
+    .slice(0, 12);
+  const stamp = iso(now).replace(/[-:]/g, '').slice(0, 13);
+  return { rolloutId: `fs-${stamp}-${digest}`, generatedAt: iso(now), waves: entries, skipped, infeasible };
+}

@@ -1,0 +1,41 @@
+import { Duration } from 'luxon';
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+
+/** Parses an ISO-8601 duration (`PT2H`, `P1DT30M`) to milliseconds; undefined when invalid or negative. */
+export function parseIsoDuration(text: string): number | undefined {
+  const d = Duration.fromISO(text);
+  if (!d.isValid) return undefined;
+  const ms = d.as('milliseconds');
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Parses an AWS timestamp (ISO string from the CLI, Date from SDK v3) to epoch ms; undefined when invalid. */
+export function parseAwsTime(value: unknown): number | undefined {
+  if (value instanceof Date) {
+    const t = value.getTime();
+    return Number.isNaN(t) ? undefined : t;
+  }
+  if (typeof value === 'string' && value.length > 0) {
+    const t = Date.parse(value);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
+
+/** Human-readable duration for messages: `2h30m`, `45m`, `1d4h`. */
+export function formatDuration(ms: number): string {
+  const sign = ms < 0 ? '-' : '';
+  let m = Math.round(Math.abs(ms) / MINUTE);
+  const d = Math.floor(m / 1440);
+  m -= d * 1440;
+  const h = Math.floor(m / 60);
+  m -= h * 60;
+  const parts = [d ? `${d}d` : '', h ? `${h}h` : '', m || (!d && !h) ? `${m}m` : ''];
+  return sign + parts.join('');
+}

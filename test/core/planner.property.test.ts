@@ -1,0 +1,175 @@
+import fc from 'fast-check';
+import { resolveLimit } from '../../lambda/core/config';
+import { planRollout, RESCHEDULE_MIN_LEAD } from '../../lambda/core/planner';
+import type { Plan } from '../../lambda/core/types';
+import { WindowCalendar } from '../../lambda/core/windows';
+import { type Scenario, scenarioArb } from './arbitraries';
+
+const RUNS = { numRuns: 1000 };
+
+function plan(s: Scenario): Plan {
+  return planRollout(s.notices, s.facts, s.config, s.now);
+}
+
+/** Group sizes recomputed here from the whole fleet, independent of the planner's own bookkeeping. */
+function limitOf(s: Scenario, key: string, value: string): number {
+  const size = s.facts.filter((f) =>
+    key === 'asg' ? f.asgName === value : key === 'az' ? f.az === value : f.tags[key.slice(4)] === value,
+  ).length;
+  return resolveLimit(s.config.maxUnavailablePerGroup, size);
+}
+
+describe('planRollout invariants (fast-check, 1,000 random fleets and configs each)', () => {
+  it('plans no action to end after its deadline minus the margin, nor to start before now', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const byId = new Map(s.notices.map((n) => [`${n.instanceId}/${n.eventId}`, n]));
+        for (const w of plan(s).waves) {
+          const start = Date.parse(w.startAt);
+          const end = Date.parse(w.endBy);
+          expect(start).toBeGreaterThanOrEqual(s.now);
+          expect(end - start).toBe(s.config.verification.timeout);
+          for (const item of w.items) {
+            const n = byId.get(`${item.instanceId}/${item.eventId}`);
+            if (!n) throw new Error(`planned item ${item.eventId} is not an input notice`);
+            expect(end).toBeLessThanOrEqual(Date.parse(item.deadline) - s.config.deadlineMargin);
+            if (item.remedy === 'reschedule') {
+              expect(start).toBeGreaterThanOrEqual(s.now + RESCHEDULE_MIN_LEAD);
+              expect(start).toBeLessThanOrEqual(n.notBeforeDeadline ?? Number.NaN);
+            } else {
+              expect(end).toBeLessThanOrEqual(n.notBefore - s.config.deadlineMargin);
+            }
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('never has more of one group out of service at any instant than the limit of the whole group', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const p = plan(s);
+        // Sweep: +1 at startAt, -1 at endBy, per group, each instance once per entry.
+        const deltas: Array<{ t: number; g: string; d: number; key: string; value: string }> = [];
+        for (const w of p.waves) {
+          const seen = new Set<string>();
+          for (const item of w.items) {
+            if (seen.has(item.instanceId)) continue;
+            seen.add(item.instanceId);
+            for (const [key, value] of Object.entries(item.groups)) {
+              deltas.push({ t: Date.parse(w.startAt), g: `${key}=${value}`, d: 1, key, value });
+              deltas.push({ t: Date.parse(w.endBy), g: `${key}=${value}`, d: -1, key, value });
+            }
+          }
+        }
+        deltas.sort((a, b) => a.t - b.t || a.d - b.d);
+        const live = new Map<string, number>();
+        for (const e of deltas) {
+          const n = (live.get(e.g) ?? 0) + e.d;
+          live.set(e.g, n);
+          expect(n).toBeLessThanOrEqual(limitOf(s, e.key, e.value));
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('plans only instances that carry the opt-in tag', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const tagged = new Set(
+          s.facts.filter((f) => f.tags['forestall:managed'] === 'true').map((f) => f.instanceId),
+        );
+        for (const w of plan(s).waves)
+          for (const item of w.items) expect(tagged.has(item.instanceId)).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('never gives instance-reboot a reboot, nor stop-start to an instance-store root or unwanted instance store', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const facts = new Map(s.facts.map((f) => [f.instanceId, f]));
+        for (const w of plan(s).waves) {
+          for (const item of w.items) {
+            if (item.code === 'instance-reboot') expect(item.remedy).not.toBe('reboot-migrate');
+            const f = facts.get(item.instanceId);
+            if (item.remedy === 'stop-start') {
+              expect(f?.rootDevice).toBe('ebs');
+              if (!s.config.instanceStoreDisposable) expect(f?.instanceStore).toBe('none');
+            }
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives the byte-identical plan for the same input, in any input order', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.integer(), (s, seed) => {
+        const first = JSON.stringify(plan(s));
+        expect(JSON.stringify(plan(s))).toBe(first);
+        const shuffle = <T>(xs: readonly T[]) => {
+          const out = [...xs];
+          let r = seed;
+          for (let i = out.length - 1; i > 0; i--) {
+            r = (r * 1103515245 + 12345) | 0;
+            const j = Math.abs(r) % (i + 1);
+            [out[i], out[j]] = [out[j] as T, out[i] as T];
+          }
+          return out;
+        };
+        expect(JSON.stringify(planRollout(shuffle(s.notices), shuffle(s.facts), s.config, s.now))).toBe(
+          first,
+        );
+      }),
+      RUNS,
+    );
+  });
+
+  it('puts every notice in exactly one of waves, skipped, infeasible', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const p = plan(s);
+        const out = [
+          ...p.waves.flatMap((w) => w.items.map((i) => `${i.instanceId}/${i.eventId}`)),
+          ...p.skipped.map((i) => `${i.instanceId}/${i.eventId}`),
+          ...p.infeasible.map((i) => `${i.instanceId}/${i.eventId}`),
+        ].sort();
+        expect(out).toEqual(s.notices.map((n) => `${n.instanceId}/${n.eventId}`).sort());
+      }),
+      RUNS,
+    );
+  });
+
+  it('runs entries one after another in config wave order, each starting in a window or saying why not', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const p = plan(s);
+        const calendar = new WindowCalendar(s.config.windows, s.now, s.now + 60 * 86_400_000);
+        const order = s.config.waves.map((w) => w.name);
+        let prevEnd = Number.NEGATIVE_INFINITY;
+        let prevWave = 0;
+        for (const w of p.waves) {
+          const start = Date.parse(w.startAt);
+          const waveIdx = order.indexOf(w.name);
+          expect(start).toBeGreaterThanOrEqual(prevEnd);
+          expect(waveIdx).toBeGreaterThanOrEqual(prevWave);
+          prevEnd = Date.parse(w.endBy) + (s.config.waves[waveIdx]?.bake ?? 0);
+          prevWave = waveIdx;
+          if (!calendar.contains(start)) {
+            for (const item of w.items) expect(item.reason).toMatch(/^outside-window:/);
+          }
+          const maxParallel = s.config.waves[waveIdx]?.maxParallel;
+          if (maxParallel?.kind === 'count') {
+            expect(new Set(w.items.map((i) => i.instanceId)).size).toBeLessThanOrEqual(maxParallel.value);
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+});
