@@ -250,6 +250,23 @@ export function planRollout(
     timed.push(u);
   }
 
+  // 2b. A wave must run before the waves after it: it may start as early as they could, ahead of leadTime.
+  let laterEarliest = Number.POSITIVE_INFINITY;
+  for (let w = config.waves.length - 1; w >= 0; w--) {
+    const mine = timed.filter((u) => u.waveIndex === w);
+    for (const u of mine) {
+      if (u.anytime || laterEarliest >= u.earliest) continue;
+      const lower = u.remedy === 'reschedule' ? now + RESCHEDULE_MIN_LEAD : now;
+      const t = calendar.nextOpen(Math.max(lower, laterEarliest));
+      if (t < u.earliest) {
+        u.earliest = t;
+        u.reason ??=
+          'ahead-of-later-waves: planned before NotBefore - leadTime so that the waves after it can start in time';
+      }
+    }
+    for (const u of mine) laterEarliest = Math.min(laterEarliest, u.earliest);
+  }
+
   // 3. Schedule config waves in order; each batch is one plan entry, entries never overlap.
   const entries: PlanWave[] = [];
   let cursor = now;

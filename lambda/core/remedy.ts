@@ -22,7 +22,7 @@ export interface RemedyChoice {
 type RemedyPolicy = Pick<Config, 'remedies' | 'instanceStoreDisposable'>;
 
 /** Stop-start loses instance store and is impossible on an instance-store root or a non-persistent Spot. */
-function whyNotStopStart(facts: InstanceFacts, policy: RemedyPolicy): string | undefined {
+export function whyNotStopStart(facts: InstanceFacts, policy: RemedyPolicy): string | undefined {
   if (facts.rootDevice === 'instance-store') return 'instance-store root cannot be stopped';
   if (facts.lifecycle === 'spot') return 'Spot instance: a user stop works only for persistent requests';
   if (facts.lifecycle === 'other') return 'scheduled or capacity-block instance: not stopped by Forestall';

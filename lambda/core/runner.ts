@@ -1,0 +1,443 @@
+/**
+ * The rollout steps the Lambdas call (preflight, act, verify, gate, bake check), written against ports.
+ * The state machine only sequences them; runLocalRollout sequences them in-process for the CLI, tests and
+ * the simulator. No AWS import, no clock read (the Clock port tells the time).
+ */
+import type { Config } from './config';
+import type { ForestallEvent } from './events';
+import type { ActionOutcome, Ports } from './ports';
+import { whyNotStopStart } from './remedy';
+import {
+  assessItem,
+  type GateResult,
+  gateWave,
+  isFinal,
+  preflightObjection,
+  type WaveItemState,
+  type WaveState,
+} from './rollout';
+import { iso } from './time';
+import { type InstanceFacts, isEventCode, type Plan, type PlanWave } from './types';
+
+/** Ids per mutating call (EC2 documents no maximum; AWS-FACTS §5) and per DescribeInstanceStatus (100). */
+export const ACTION_BATCH = 50;
+export const DESCRIBE_BATCH = 100;
+
+export interface RolloutContext {
+  readonly region: string;
+  /** Limit per group id, from the whole fleet at plan time. */
+  readonly limits: ReadonlyMap<string, number>;
+  /** Instances this rollout left out of service (failed items), with their groups: they use group capacity. */
+  readonly unavailable: Map<string, readonly string[]>;
+}
+
+function chunks<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+async function emit(
+  ports: Ports,
+  detailType: ForestallEvent['detailType'],
+  detail: ForestallEvent['detail'],
+): Promise<void> {
+  await ports.reporter.emit({ detailType, time: iso(ports.clock.now()), detail });
+}
+
+function itemDetail(state: WaveState, item: WaveItemState): ForestallEvent['detail'] {
+  return {
+    rolloutId: state.rolloutId,
+    region: state.region,
+    waveIndex: state.waveIndex,
+    instanceId: item.instanceId,
+    eventId: item.eventIds.join(','),
+    code: item.codes.join(','),
+    remedy: item.remedy,
+    deadline: iso(item.deadline),
+  };
+}
+
+/** Plan items of one entry, one per instance. */
+export function waveItems(
+  wave: PlanWave,
+  groupIdsOf: (groups: Readonly<Record<string, string>>) => string[],
+): WaveItemState[] {
+  const byInstance = new Map<string, WaveItemState>();
+  for (const it of wave.items) {
+    const prev = byInstance.get(it.instanceId);
+    const deadline = Date.parse(it.deadline);
+    if (prev) {
+      byInstance.set(it.instanceId, {
+        ...prev,
+        eventIds: [...prev.eventIds, it.eventId],
+        codes: [...prev.codes, it.code],
+        deadline: Math.min(prev.deadline, deadline),
+      });
+    } else {
+      byInstance.set(it.instanceId, {
+        instanceId: it.instanceId,
+        eventIds: [it.eventId],
+        codes: [it.code],
+        remedy: it.remedy,
+        deadline,
+        groupIds: groupIdsOf(it.groups),
+        phase: 'pending',
+        ...(it.remedy === 'reschedule' ? { slot: Date.parse(wave.startAt) } : {}),
+      });
+    }
+  }
+  return [...byInstance.values()];
+}
+
+/**
+ * Before the whole rollout: ModifyInstanceEventStartTime for every `reschedule` item, to its entry's slot
+ * (the call must come at least 60 minutes before the new start, so it cannot wait for the wave).
+ * Returns the instances whose reschedule failed, with the error.
+ */
+export async function scheduleReschedules(
+  ports: Ports,
+  config: Config,
+  plan: Plan,
+): Promise<Map<string, string>> {
+  const failed = new Map<string, string>();
+  for (const wave of plan.waves) {
+    for (const item of wave.items) {
+      if (item.remedy !== 'reschedule') continue;
+      const key = `${plan.rolloutId}#reschedule#${item.instanceId}#${item.eventId}`;
+      if (!(await ports.ledger.claim(key, ports.clock.now()))) continue;
+      const slot = Date.parse(wave.startAt);
+      if (config.dryRun) {
+        await ports.ledger.record({
+          rolloutId: plan.rolloutId,
+          at: ports.clock.now(),
+          instanceId: item.instanceId,
+          eventId: item.eventId,
+          kind: 'dry-run',
+          detail: { action: 'reschedule', notBefore: wave.startAt },
+        });
+        continue;
+      }
+      const out = await ports.fleet.reschedule(item.instanceId, item.eventId, slot);
+      await ports.ledger.record({
+        rolloutId: plan.rolloutId,
+        at: ports.clock.now(),
+        instanceId: item.instanceId,
+        eventId: item.eventId,
+        kind: out.ok ? 'rescheduled' : 'reschedule-failed',
+        detail: { notBefore: wave.startAt, ...(out.error ? { error: out.error } : {}) },
+      });
+      if (!out.ok) failed.set(item.instanceId, `reschedule failed: ${out.error ?? 'unknown error'}`);
+    }
+  }
+  return failed;
+}
+
+/** Re-reads the entry's instances and keeps only those still safe and useful to act on. */
+export async function preflight(
+  ports: Ports,
+  config: Config,
+  plan: Plan,
+  waveIndex: number,
+  ctx: RolloutContext,
+  groupIdsOf: (g: Readonly<Record<string, string>>) => string[],
+): Promise<WaveState> {
+  const wave = plan.waves[waveIndex];
+  if (!wave) throw new Error(`plan ${plan.rolloutId} has no entry ${waveIndex}`);
+  const now = ports.clock.now();
+  const items = waveItems(wave, groupIdsOf);
+  const ids = items.map((i) => i.instanceId);
+  const statuses = new Map(
+    (await Promise.all(chunks(ids, DESCRIBE_BATCH).map((c) => ports.fleet.describeStatus(c))))
+      .flat()
+      .map((s) => [s.instanceId, s]),
+  );
+  const facts = new Map(
+    (await Promise.all(chunks(ids, DESCRIBE_BATCH).map((c) => ports.fleet.describeFacts(c))))
+      .flat()
+      .map((f) => [f.instanceId, f]),
+  );
+  const state: WaveState = {
+    rolloutId: plan.rolloutId,
+    region: ctx.region,
+    waveIndex,
+    name: wave.name,
+    plannedStart: Date.parse(wave.startAt),
+    startedAt: now,
+    verifyBy: now + config.verification.timeout,
+    items,
+  };
+  const used = new Map<string, number>();
+  for (const groups of ctx.unavailable.values()) for (const g of groups) used.set(g, (used.get(g) ?? 0) + 1);
+  for (const item of items) {
+    const objection = preflightObjection(
+      item,
+      statuses.get(item.instanceId),
+      facts.get(item.instanceId),
+      config.optInTag,
+      now,
+      config.verification.timeout,
+      config.deadlineMargin,
+    );
+    const full = item.groupIds.find((g) => (used.get(g) ?? 0) >= (ctx.limits.get(g) ?? 1));
+    const reason =
+      objection ??
+      (full === undefined
+        ? undefined
+        : `group-capacity: ${full} already has ${used.get(full)} instance(s) out of service after earlier failures`);
+    if (reason !== undefined) {
+      item.phase = 'dropped';
+      item.reason = reason;
+      await ports.ledger.record({
+        rolloutId: plan.rolloutId,
+        at: now,
+        waveIndex,
+        instanceId: item.instanceId,
+        kind: 'dropped',
+        detail: { reason },
+      });
+      await emit(ports, 'Notice Skipped', { ...itemDetail(state, item), reason });
+      continue;
+    }
+    for (const g of item.groupIds) used.set(g, (used.get(g) ?? 0) + 1);
+    const f = facts.get(item.instanceId);
+    if (item.remedy === 'reboot-migrate' && f && canFallBackToStopStart(item, f, config))
+      item.fallback = 'stop-start';
+  }
+  return state;
+}
+
+/** Stop-start as the fallback of a reboot migration: allowed by the policy for every code, and possible. */
+function canFallBackToStopStart(item: WaveItemState, facts: InstanceFacts, config: Config): boolean {
+  const allowed = item.codes.every((c) => isEventCode(c) && config.remedies[c].includes('stop-start'));
+  return allowed && whyNotStopStart(facts, config) === undefined;
+}
+
+function applyOutcomes(
+  state: WaveState,
+  outcomes: readonly ActionOutcome[],
+  onOk: (item: WaveItemState) => void,
+  now: number,
+): WaveItemState[] {
+  const byId = new Map(state.items.map((i) => [i.instanceId, i]));
+  const failed: WaveItemState[] = [];
+  for (const o of outcomes) {
+    const item = byId.get(o.instanceId);
+    if (!item) continue;
+    if (o.ok) {
+      item.actedAt = now;
+      onOk(item);
+    } else if (!o.retryable) {
+      item.phase = 'failed';
+      item.reason = `API error: ${o.error ?? 'unknown'}`;
+      failed.push(item);
+    }
+  }
+  return failed;
+}
+
+/** Applies each item's remedy (claimed first, so a duplicate invocation never acts twice). */
+export async function act(
+  ports: Ports,
+  config: Config,
+  state: WaveState,
+  rescheduleFailures: ReadonlyMap<string, string>,
+): Promise<WaveState> {
+  const now = ports.clock.now();
+  state.startedAt = now;
+  state.verifyBy = now + config.verification.timeout;
+  const claimed: WaveItemState[] = [];
+  for (const item of state.items) {
+    if (item.phase !== 'pending') continue;
+    const key = `${state.rolloutId}#${state.waveIndex}#${item.instanceId}#${item.remedy}`;
+    if (!(await ports.ledger.claim(key, now))) {
+      item.phase = item.remedy === 'stop-start' ? 'stopping' : 'verifying'; // acted by an earlier invocation: verify only
+      continue;
+    }
+    await ports.ledger.record({
+      rolloutId: state.rolloutId,
+      at: now,
+      waveIndex: state.waveIndex,
+      instanceId: item.instanceId,
+      kind: 'act-begin',
+      detail: { remedy: item.remedy, dryRun: config.dryRun },
+    });
+    if (config.dryRun) {
+      item.phase = 'dry-run';
+      item.reason = `dryRun: would ${item.remedy}`;
+    } else if (item.remedy === 'reschedule') {
+      const failure = rescheduleFailures.get(item.instanceId);
+      if (failure) {
+        item.phase = 'failed';
+        item.reason = failure;
+        await reportFailure(ports, state, item);
+      } else {
+        item.phase = 'verifying'; // AWS performs it at the slot this entry starts at
+        item.actedAt = now;
+      }
+    } else claimed.push(item);
+  }
+  await dispatch(ports, state, claimed);
+  return state;
+}
+
+/** The API calls for claimed reboot and stop items, batched. Throttled ones stay `pending` for the next pass. */
+async function dispatch(ports: Ports, state: WaveState, items: readonly WaveItemState[]): Promise<void> {
+  const now = ports.clock.now();
+  const failed: WaveItemState[] = [];
+  const reboot = items.filter((i) => i.remedy === 'reboot-migrate').map((i) => i.instanceId);
+  const stop = items.filter((i) => i.remedy === 'stop-start').map((i) => i.instanceId);
+  for (const batch of chunks(reboot, ACTION_BATCH)) {
+    failed.push(
+      ...applyOutcomes(
+        state,
+        await ports.fleet.reboot(batch),
+        (i) => {
+          i.phase = 'verifying';
+        },
+        now,
+      ),
+    );
+  }
+  for (const batch of chunks(stop, ACTION_BATCH)) {
+    failed.push(
+      ...applyOutcomes(
+        state,
+        await ports.fleet.stop(batch),
+        (i) => {
+          i.phase = 'stopping';
+        },
+        now,
+      ),
+    );
+  }
+  for (const item of items)
+    if (item.phase === 'pending') item.reason = 'throttled: retried on the next verification pass';
+  for (const item of failed) await reportFailure(ports, state, item);
+}
+
+async function reportFailure(ports: Ports, state: WaveState, item: WaveItemState): Promise<void> {
+  await ports.ledger.record({
+    rolloutId: state.rolloutId,
+    at: ports.clock.now(),
+    waveIndex: state.waveIndex,
+    instanceId: item.instanceId,
+    kind: 'failed',
+    detail: { reason: item.reason },
+  });
+  await emit(ports, 'Instance Remedy Failed', {
+    ...itemDetail(state, item),
+    reason: item.reason ?? 'unknown',
+  });
+}
+
+/**
+ * One verification pass: starts stopped stop-start items, retries throttled actions, and settles items whose
+ * event is gone and whose status checks are ok. `done` when every item is final.
+ */
+export async function verify(ports: Ports, state: WaveState): Promise<{ state: WaveState; done: boolean }> {
+  const now = ports.clock.now();
+  const open = state.items.filter((i) => !isFinal(i));
+  await dispatch(
+    ports,
+    state,
+    open.filter((i) => i.phase === 'pending'),
+  );
+  const statuses = new Map(
+    (
+      await Promise.all(
+        chunks(
+          open.map((i) => i.instanceId),
+          DESCRIBE_BATCH,
+        ).map((c) => ports.fleet.describeStatus(c)),
+      )
+    )
+      .flat()
+      .map((s) => [s.instanceId, s]),
+  );
+  const toStart: string[] = [];
+  const toFallBack: WaveItemState[] = [];
+  for (const item of open) {
+    if (item.phase === 'pending') {
+      if (now < state.verifyBy) continue;
+      item.phase = 'failed';
+      item.reason = 'API throttled until the verification timeout: the remedy was never applied';
+      await reportFailure(ports, state, item);
+      continue;
+    }
+    const a = assessItem(item, statuses.get(item.instanceId), now, state.verifyBy);
+    if (a.next === 'fallback') toFallBack.push(item);
+    else if (a.next === 'start') toStart.push(item.instanceId);
+    else if (a.next === 'verified') {
+      item.phase = 'verified';
+      item.verifiedAt = now;
+      await ports.ledger.record({
+        rolloutId: state.rolloutId,
+        at: now,
+        waveIndex: state.waveIndex,
+        instanceId: item.instanceId,
+        kind: 'verified',
+        detail: { remedy: item.remedy },
+      });
+      await emit(ports, 'Instance Remedied', {
+        ...itemDetail(state, item),
+        durationSeconds: Math.round((now - (item.actedAt ?? now)) / 1000),
+      });
+    } else if (a.next === 'failed') {
+      item.phase = 'failed';
+      item.reason = a.reason;
+      await reportFailure(ports, state, item);
+    }
+  }
+  const failed: WaveItemState[] = [];
+  for (const item of toFallBack) {
+    item.reason = 'reboot migration did not clear the event; falling back to stop-start';
+    await ports.ledger.record({
+      rolloutId: state.rolloutId,
+      at: now,
+      waveIndex: state.waveIndex,
+      instanceId: item.instanceId,
+      kind: 'fallback',
+      detail: { from: 'reboot-migrate', to: 'stop-start' },
+    });
+  }
+  for (const batch of chunks(
+    toFallBack.map((i) => i.instanceId),
+    ACTION_BATCH,
+  )) {
+    failed.push(
+      ...applyOutcomes(
+        state,
+        await ports.fleet.stop(batch),
+        (i) => {
+          i.phase = 'stopping';
+        },
+        now,
+      ),
+    );
+  }
+  for (const batch of chunks(toStart, ACTION_BATCH)) {
+    failed.push(
+      ...applyOutcomes(
+        state,
+        await ports.fleet.start(batch),
+        (i) => {
+          i.phase = 'starting';
+        },
+        now,
+      ),
+    );
+  }
+  for (const item of failed) await reportFailure(ports, state, item);
+  return { state, done: state.items.every(isFinal) };
+}
+
+/** Gate: failures over budget halt the rollout. */
+export function gate(config: Config, state: WaveState): GateResult {
+  const wave = config.waves.find((w) => w.name === state.name);
+  return gateWave(state.items, wave?.failureBudget ?? { kind: 'count', value: 0 });
+}
+
+export function describeGate(g: GateResult): string {
+  return `${g.failures} failed of ${g.acted} (budget ${g.budget})`;
+}

@@ -1,0 +1,150 @@
+/** In-memory twins of every port, backed by SimEc2. The fleet adapter parses SimEc2's AWS-shaped JSON with the same core parsers the AWS adapter uses. */
+import { type CallEnv, callIsolating, withThrottleRetry } from '../lambda/core/batch';
+import type { ForestallEvent } from '../lambda/core/events';
+import { parseInstances, parseInstanceTypes } from '../lambda/core/facts';
+import { parseInstanceStatuses } from '../lambda/core/notice';
+import type {
+  ActionOutcome,
+  ApprovalPort,
+  Clock,
+  FleetPort,
+  LedgerEntry,
+  LedgerPort,
+  Ports,
+  ReporterPort,
+} from '../lambda/core/ports';
+import type { InstanceFacts, InstanceStatus, Plan } from '../lambda/core/types';
+import { SimApiError, type SimEc2 } from './ec2';
+import type { Rng } from './rng';
+
+export class SimClock implements Clock {
+  constructor(private readonly world: SimEc2) {}
+
+  now(): number {
+    return this.world.now;
+  }
+
+  async sleepUntil(t: number): Promise<void> {
+    this.world.advanceTo(t);
+  }
+}
+
+export class SimFleet implements FleetPort {
+  private readonly env: CallEnv;
+  private types?: Map<string, boolean>;
+
+  constructor(
+    private readonly world: SimEc2,
+    private readonly region: string,
+    rng: Rng,
+  ) {
+    this.env = {
+      sleep: async (ms) => world.advanceTo(world.now + ms),
+      random: () => rng.next(),
+      isThrottle: (e) => e instanceof SimApiError && e.code === 'RequestLimitExceeded',
+      describeError: (e) => (e instanceof Error ? e.message : String(e)),
+    };
+  }
+
+  async describeStatus(instanceIds: readonly string[]): Promise<InstanceStatus[]> {
+    const raw = await withThrottleRetry(() => this.world.describeInstanceStatus(instanceIds), this.env);
+    return parseInstanceStatuses(raw, this.region).statuses;
+  }
+
+  async describeFacts(instanceIds: readonly string[]): Promise<InstanceFacts[]> {
+    if (!this.types)
+      this.types = parseInstanceTypes(
+        await withThrottleRetry(() => this.world.describeInstanceTypes(), this.env),
+      );
+    const raw = await withThrottleRetry(() => this.world.describeInstances(instanceIds), this.env);
+    return parseInstances(raw, this.region, this.types).facts;
+  }
+
+  reboot(ids: readonly string[]): Promise<ActionOutcome[]> {
+    return callIsolating(ids, (b) => this.world.rebootInstances(b), this.env);
+  }
+
+  stop(ids: readonly string[]): Promise<ActionOutcome[]> {
+    return callIsolating(ids, (b) => this.world.stopInstances(b), this.env);
+  }
+
+  start(ids: readonly string[]): Promise<ActionOutcome[]> {
+    return callIsolating(ids, (b) => this.world.startInstances(b), this.env);
+  }
+
+  async reschedule(instanceId: string, eventId: string, notBefore: number): Promise<ActionOutcome> {
+    const [out] = await callIsolating(
+      [instanceId],
+      () => this.world.modifyInstanceEventStartTime(instanceId, eventId, notBefore),
+      this.env,
+    );
+    return out ?? { instanceId, ok: false, error: 'no outcome' };
+  }
+}
+
+export class MemoryLedger implements LedgerPort {
+  readonly plans = new Map<string, Plan>();
+  readonly claims = new Set<string>();
+  readonly entries: LedgerEntry[] = [];
+
+  async putPlan(plan: Plan): Promise<void> {
+    this.plans.set(plan.rolloutId, plan);
+  }
+
+  async getPlan(rolloutId: string): Promise<Plan | undefined> {
+    return this.plans.get(rolloutId);
+  }
+
+  async claim(key: string): Promise<boolean> {
+    if (this.claims.has(key)) return false;
+    this.claims.add(key);
+    return true;
+  }
+
+  async record(entry: LedgerEntry): Promise<void> {
+    this.entries.push(entry);
+  }
+
+  async history(rolloutId: string): Promise<readonly LedgerEntry[]> {
+    return this.entries.filter((e) => e.rolloutId === rolloutId);
+  }
+}
+
+export class MemoryReporter implements ReporterPort {
+  readonly events: ForestallEvent[] = [];
+
+  async emit(event: ForestallEvent): Promise<void> {
+    this.events.push(event);
+  }
+
+  count(detailType: ForestallEvent['detailType']): number {
+    return this.events.filter((e) => e.detailType === detailType).length;
+  }
+}
+
+/** Approvals in a simulation: approve all (the default) or reject the listed entry indexes. */
+export class ScriptedApprovals implements ApprovalPort {
+  readonly asked: number[] = [];
+
+  constructor(private readonly reject: ReadonlySet<number> = new Set()) {}
+
+  async decide(_rolloutId: string, waveIndex: number): Promise<'approved' | 'rejected'> {
+    this.asked.push(waveIndex);
+    return this.reject.has(waveIndex) ? 'rejected' : 'approved';
+  }
+}
+
+export function simPorts(
+  world: SimEc2,
+  region: string,
+  rng: Rng,
+  approvals: ApprovalPort = new ScriptedApprovals(),
+): Ports & { ledger: MemoryLedger; reporter: MemoryReporter; fleet: SimFleet } {
+  return {
+    clock: new SimClock(world),
+    fleet: new SimFleet(world, region, rng),
+    ledger: new MemoryLedger(),
+    reporter: new MemoryReporter(),
+    approvals,
+  };
+}
