@@ -1,0 +1,229 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../cli/main';
+
+const root = join(__dirname, '..', '..');
+const ex = (f: string) => join(root, 'examples', f);
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(argv, { out: (s) => out.push(s), err: (s) => err.push(s) }, () =>
+    Date.parse('2026-11-30T00:00:00Z'),
+  );
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const planArgs = [
+  'plan',
+  '--instances',
+  ex('aws/describe-instances.json'),
+  '--statuses',
+  ex('aws/describe-instance-status.json'),
+  '--config',
+  ex('forestall.config.json'),
+];
+
+describe('forestall plan', () => {
+  it('prints the plan JSON in the documented shape for AWS CLI output', async () => {
+    const r = await cli(
+      ...planArgs,
+      '--instance-types',
+      ex('aws/describe-instance-types.json'),
+      '--now',
+      '2026-11-30T00:00:00Z',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.out);
+    expect(Object.keys(plan)).toEqual(['rolloutId', 'generatedAt', 'waves', 'skipped', 'infeasible']);
+    expect(plan.generatedAt).toBe('2026-11-30T00:00:00.000Z');
+    expect(
+      plan.waves.map((w: { index: number; name: string; startAt: string; endBy: string }) => [
+        w.index,
+        w.name,
+        w.startAt,
+        w.endBy,
+      ]),
+    ).toEqual([
+      [0, 'canary', '2026-12-02T01:00:00.000Z', '2026-12-02T01:20:00.000Z'],
+      [1, 'main', '2026-12-02T03:00:00.000Z', '2026-12-02T03:20:00.000Z'], // NotBefore 12-04T03:00 - leadTime 48h
+    ]);
+    expect(Object.keys(plan.waves[0].items[0])).toEqual([
+      'instanceId',
+      'eventId',
+      'code',
+      'remedy',
+      'deadline',
+      'groups',
+    ]);
+    expect(
+      plan.waves.flatMap((w: { items: { instanceId: string; remedy: string }[] }) =>
+        w.items.map((i) => [i.instanceId, i.remedy]),
+      ),
+    ).toEqual([
+      ['i-0a1b2c3d4e5f60001', 'reboot-migrate'],
+      ['i-0a1b2c3d4e5f60002', 'stop-start'],
+    ]);
+    expect(
+      plan.skipped.map((s: { instanceId: string; reason: string }) => [s.instanceId, s.reason.split(':')[0]]),
+    ).toEqual([
+      ['i-0a1b2c3d4e5f60003', 'no-remedy'], // r5d instance store, not disposable
+      ['i-0a1b2c3d4e5f60004', 'instance-not-running'], // stopped instance with an event
+      ['i-0a1b2c3d4e5f60005', 'inactive'], // [Completed]
+      ['i-0a1b2c3d4e5f60005', 'report-only'], // second event of the same instance
+      ['i-0a1b2c3d4e5f60006', 'inactive'], // [Canceled]
+    ]);
+    expect(plan.infeasible).toEqual([]);
+  });
+
+  it('prints a table by default, with skipped reasons and the dry-run note', async () => {
+    const r = await cli(...planArgs, '--now', '2026-11-30T00:00:00Z');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('[dryRun: remedies are recorded, not applied]');
+    expect(r.out).toMatch(
+      /^0 +canary +2026-12-02T01:00:00.000Z +2026-12-02T01:20:00.000Z +i-0a1b2c3d4e5f60001 +system-reboot +reboot-migrate/m,
+    );
+    expect(r.out).toContain(
+      'instance store of m5.large unknown (give describe-instance-types output, or set instanceStoreDisposable)',
+    );
+  });
+
+  it('is byte-identical for the same input', async () => {
+    const a = await cli(...planArgs, '--now', '2026-11-30T00:00:00Z', '--json');
+    const b = await cli(...planArgs, '--now', '2026-11-30T00:00:00Z', '--json');
+    expect(b.out).toBe(a.out);
+  });
+
+  describe('bad input: one clear line, exit code 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forestall-cli-'));
+    const file = (name: string, text: string) => {
+      const p = join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    };
+
+    it.each([
+      [
+        ['--instances', '/nonexistent/di.json'],
+        'forestall: cannot read --instances /nonexistent/di.json: no such file',
+      ],
+      [['--statuses', 'BAD_JSON'], /^forestall: --statuses .*bad\.json is not valid JSON: /],
+      [
+        ['--config', 'BAD_CONFIG'],
+        /^forestall: invalid config .*cfg\.json: waves\[0\]\.maxParallel: expected a count \(integer >= 1\) or a percent like "25%", got "lots"$/,
+      ],
+      [
+        ['--statuses', 'WRONG_FILE'],
+        /^forestall: --statuses .*describe-instances\.json: no InstanceStatuses array: is this `aws ec2 describe-instance-status` output\?$/,
+      ],
+      [
+        ['--now', 'yesterday'],
+        'forestall: --now "yesterday" is not an ISO-8601 time such as 2026-12-01T00:00:00Z',
+      ],
+    ])('%j', async (override, message) => {
+      const args = [...planArgs];
+      for (let i = 0; i < override.length; i += 2) {
+        const flag = override[i] as string;
+        let value = override[i + 1] as string;
+        if (value === 'BAD_JSON') value = file('bad.json', '{"InstanceStatuses": [');
+        if (value === 'BAD_CONFIG')
+          value = file('cfg.json', JSON.stringify({ waves: [{ name: 'x', maxParallel: 'lots' }] }));
+        if (value === 'WRONG_FILE') value = ex('aws/describe-instances.json');
+        const at = args.indexOf(flag);
+        if (at >= 0) args[at + 1] = value;
+        else args.push(flag, value);
+      }
+      const r = await cli(...args);
+      expect(r.code).toBe(2);
+      expect(r.err.split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(message);
+      expect(r.out).toBe('');
+    });
+
+    it('rejects an unknown flag and a missing one', async () => {
+      const unknown = await cli(...planArgs, '--colour');
+      expect(unknown).toMatchObject({ code: 2, err: "error: unknown option '--colour'" });
+      const missing = await cli('plan', '--instances', ex('aws/describe-instances.json'));
+      expect(missing).toMatchObject({
+        code: 2,
+        err: "error: required option '--statuses <file>' not specified",
+      });
+    });
+  });
+});
+
+describe('forestall simulate', () => {
+  it('prints the outcome JSON with the documented keys', async () => {
+    const r = await cli(
+      'simulate',
+      '--scenario',
+      ex('demo/scenario.json'),
+      '--config',
+      ex('demo/forestall.config.json'),
+      '--seed',
+      '3',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.out);
+    for (const k of [
+      'instances',
+      'notices',
+      'clearedByForestall',
+      'performedByAws',
+      'deadlineMisses',
+      'limitViolations',
+      'peakUnavailableByGroup',
+      'apiCalls',
+      'makespanSeconds',
+      'halted',
+    ]) {
+      expect(o).toHaveProperty(k);
+    }
+    expect(o.instances).toBe(300);
+    expect(o.limitViolations).toBe(0);
+  });
+
+  it('rejects a bad scenario with the field path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forestall-sim-'));
+    const p = join(dir, 's.json');
+    writeFileSync(
+      p,
+      JSON.stringify({
+        start: '2026-12-01T00:00:00Z',
+        azs: ['a'],
+        groups: [{ count: 0 }],
+        events: { mix: {}, slots: ['P1D'] },
+      }),
+    );
+    const r = await cli('simulate', '--scenario', p);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `forestall: invalid scenario ${p}: groups[0].count: Too small: expected number to be >=1`,
+    );
+  });
+
+  it('rejects a bad seed', async () => {
+    const r = await cli('simulate', '--scenario', ex('demo/scenario.json'), '--seed', 'abc');
+    expect(r).toMatchObject({ code: 2, err: 'forestall: --seed "abc" is not a whole number >= 0' });
+  });
+});
+
+describe('the installed binary', () => {
+  it('runs through the npm bin entry and exits 2 on bad input, without a stack trace', () => {
+    const bin = join(root, 'bin', 'forestall-cli.js');
+    expect(execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' })).toContain(
+      'Usage: forestall [options] [command]',
+    );
+    const bad = spawnSync(
+      process.execPath,
+      [bin, 'plan', '--instances', 'nope.json', '--statuses', 'nope.json'],
+      { encoding: 'utf8' },
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe('forestall: cannot read --statuses nope.json: no such file');
+  });
+});

@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { instanceStoreFromTypeName, parseInstances, parseInstanceTypes } from '../../lambda/core/facts';
+import { noticeStateOf, parseInstanceStatuses } from '../../lambda/core/notice';
+
+const aws = (f: string) =>
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'aws', f), 'utf8'));
+
+describe('parseInstanceStatuses (describe-instance-status --include-all-instances)', () => {
+  const parsed = parseInstanceStatuses(aws('describe-instance-status.json'), 'us-east-1');
+
+  it('reads every event, with its times, deadline and state', () => {
+    expect(parsed.rejected).toEqual([]);
+    expect(parsed.notices).toHaveLength(7);
+    expect(parsed.notices[0]).toEqual({
+      instanceId: 'i-0a1b2c3d4e5f60001',
+      region: 'us-east-1',
+      eventId: 'instance-event-0d59937288b749b32',
+      code: 'system-reboot',
+      description: 'The instance is scheduled for a reboot',
+      notBefore: Date.parse('2026-12-03T20:00:00.000Z'),
+      notAfter: Date.parse('2026-12-03T22:00:00.000Z'),
+      notBeforeDeadline: Date.parse('2026-12-10T20:00:00.000Z'),
+      source: 'poll',
+      state: 'active',
+    });
+    expect(parsed.notices.map((n) => n.state)).toEqual([
+      'active',
+      'active',
+      'active',
+      'active',
+      'active',
+      'completed',
+      'canceled',
+    ]);
+  });
+
+  it('keeps a stopped instance with an event (IncludeAllInstances) and an instance with two events', () => {
+    expect(parsed.statuses.find((s) => s.instanceId === 'i-0a1b2c3d4e5f60004')).toMatchObject({
+      state: 'stopped',
+      instanceStatus: 'not-applicable',
+    });
+    expect(parsed.statuses.find((s) => s.instanceId === 'i-0a1b2c3d4e5f60005')?.notices).toHaveLength(2);
+  });
+
+  it('accepts SDK v3 Date objects and several pages', () => {
+    const page = {
+      InstanceStatuses: [
+        {
+          InstanceId: 'i-0abc',
+          InstanceState: { Name: 'running' },
+          Events: [
+            {
+              InstanceEventId: 'e-1',
+              Code: 'system-reboot',
+              Description: 'x',
+              NotBefore: new Date('2026-12-03T20:00:00Z'),
+            },
+          ],
+        },
+      ],
+    };
+    const r = parseInstanceStatuses([page, { InstanceStatuses: [] }], 'eu-west-1', 'health');
+    expect(r.notices[0]).toMatchObject({
+      notBefore: Date.parse('2026-12-03T20:00:00Z'),
+      region: 'eu-west-1',
+      source: 'health',
+    });
+  });
+
+  it('rejects malformed entries with a reason and keeps the rest', () => {
+    const r = parseInstanceStatuses(
+      {
+        InstanceStatuses: [
+          { InstanceId: 'not-an-id' },
+          {
+            InstanceId: 'i-0abc',
+            Events: [
+              { InstanceEventId: 'e-1', Code: 'system-reboot', NotBefore: 'next tuesday' },
+              { Code: 'system-reboot', NotBefore: '2026-12-03T20:00:00Z' },
+              { InstanceEventId: 'e-3', Code: 'instance-stop', NotBefore: '2026-12-03T20:00:00Z' },
+            ],
+          },
+        ],
+      },
+      'us-east-1',
+    );
+    expect(r.notices.map((n) => n.eventId)).toEqual(['e-3']);
+    expect(r.rejected).toEqual([
+      {
+        where: 'InstanceStatuses[0]',
+        reason: 'InstanceId: expected an instance id like "i-0123456789abcdef0"',
+      },
+      {
+        where: 'InstanceStatuses[1].Events[0] (i-0abc)',
+        reason: 'NotBefore, NotAfter or NotBeforeDeadline is not a valid timestamp',
+      },
+      {
+        where: 'InstanceStatuses[1].Events[1] (i-0abc)',
+        reason: 'InstanceEventId: Invalid input: expected string, received undefined',
+      },
+    ]);
+  });
+
+  it('says what is wrong with a file that is not describe-instance-status output', () => {
+    expect(parseInstanceStatuses({ Reservations: [] }, 'us-east-1').rejected).toEqual([
+      {
+        where: 'page 0',
+        reason: 'no InstanceStatuses array: is this `aws ec2 describe-instance-status` output?',
+      },
+    ]);
+  });
+
+  it.each([
+    ['[Completed] The instance is scheduled for a reboot', 'completed'],
+    ['[Canceled] The instance is scheduled for a reboot', 'canceled'],
+    ['The instance is running on degraded hardware', 'active'],
+  ])('treats "%s" as %s', (d, s) => expect(noticeStateOf(d)).toBe(s));
+});
+
+describe('parseInstances (describe-instances)', () => {
+  const types = parseInstanceTypes(aws('describe-instance-types.json'));
+  const { facts, rejected } = parseInstances(aws('describe-instances.json'), 'us-east-1', types);
+  const byId = new Map(facts.map((f) => [f.instanceId, f]));
+
+  it('reads tags, AZ, ASG, root device, lifecycle, reboot migration and state', () => {
+    expect(rejected).toEqual([]);
+    expect(byId.get('i-0a1b2c3d4e5f60001')).toMatchObject({
+      az: 'us-east-1a',
+      asgName: 'web-asg',
+      rootDevice: 'ebs',
+      instanceStore: 'none',
+      lifecycle: 'on-demand',
+      rebootMigration: 'default',
+      state: 'running',
+    });
+    expect(byId.get('i-0a1b2c3d4e5f60001')?.tags['forestall:wave']).toBe('canary');
+    expect(byId.get('i-0a1b2c3d4e5f60004')?.state).toBe('stopped');
+    expect(byId.get('i-0a1b2c3d4e5f60005')).toMatchObject({
+      rootDevice: 'instance-store',
+      instanceStore: 'present',
+    });
+    expect(byId.get('i-0a1b2c3d4e5f60006')).toMatchObject({ lifecycle: 'spot', rebootMigration: 'disabled' });
+  });
+
+  it('knows NVMe instance store only from describe-instance-types, else from the type name, else says unknown', () => {
+    expect(byId.get('i-0a1b2c3d4e5f60003')?.instanceStore).toBe('present');
+    const withoutTypes = new Map(
+      parseInstances(aws('describe-instances.json'), 'us-east-1').facts.map((f) => [f.instanceId, f]),
+    );
+    expect(withoutTypes.get('i-0a1b2c3d4e5f60003')?.instanceStore).toBe('present'); // r5d: the "d" says so
+    expect(withoutTypes.get('i-0a1b2c3d4e5f60001')?.instanceStore).toBe('unknown'); // m5: never assumed none
+  });
+
+  it.each([
+    ['r5d.large', 'present'],
+    ['m5ad.xlarge', 'present'],
+    ['c6gd.medium', 'present'],
+    ['i4i.2xlarge', 'present'],
+    ['im4gn.large', 'present'],
+    ['d3en.xlarge', 'present'],
+    ['h1.2xlarge', 'present'],
+    ['m5.large', 'unknown'],
+    ['g5.xlarge', 'unknown'],
+    ['t3.micro', 'unknown'],
+    ['u-6tb1.metal', 'unknown'],
+  ])('reads %s as %s', (t, k) => expect(instanceStoreFromTypeName(t)).toBe(k));
+
+  it('rejects a file that is not describe-instance-types output', () => {
+    expect(() => parseInstanceTypes({ Reservations: [] })).toThrow(
+      'not `aws ec2 describe-instance-types` output: no InstanceTypes array',
+    );
+  });
+});

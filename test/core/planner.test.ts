@@ -1,0 +1,239 @@
+import { type ConfigInput, parseConfig } from '../../lambda/core/config';
+import { planRollout } from '../../lambda/core/planner';
+import type { InstanceFacts, Notice } from '../../lambda/core/types';
+
+const NOW = Date.parse('2026-12-01T00:00:00Z'); // a Tuesday
+const H = 3_600_000;
+
+const facts = (i: number, over: Partial<InstanceFacts> = {}): InstanceFacts => ({
+  instanceId: `i-${String(i).padStart(17, '0')}`,
+  region: 'us-east-1',
+  instanceType: 'm5.large',
+  az: 'us-east-1a',
+  tags: { 'forestall:managed': 'true' },
+  rootDevice: 'ebs',
+  instanceStore: 'none',
+  lifecycle: 'on-demand',
+  asgName: 'web',
+  rebootMigration: 'default',
+  state: 'running',
+  ...over,
+});
+const notice = (i: number, code: string, notBeforeHours: number, over: Partial<Notice> = {}): Notice => ({
+  instanceId: `i-${String(i).padStart(17, '0')}`,
+  region: 'us-east-1',
+  eventId: `instance-event-${i}`,
+  code,
+  description: 'scheduled',
+  notBefore: NOW + notBeforeHours * H,
+  source: 'poll',
+  state: 'active',
+  ...over,
+});
+const cfg = (over: ConfigInput = {}) =>
+  parseConfig({
+    maxUnavailablePerGroup: 10,
+    waves: [{ name: 'all', maxParallel: 10, bake: 'PT0S' }],
+    ...over,
+  });
+
+describe('planRollout', () => {
+  it('plans a remedy in the first window after NotBefore - leadTime', () => {
+    const p = planRollout(
+      [notice(1, 'system-reboot', 72)],
+      [facts(1)],
+      cfg({ windows: [{ days: ['THU'], start: '02:00', end: '05:00', timeZone: 'UTC' }] }),
+      NOW,
+    );
+    expect(p.waves).toEqual([
+      {
+        index: 0,
+        name: 'all',
+        startAt: '2026-12-03T02:00:00.000Z',
+        endBy: '2026-12-03T02:20:00.000Z',
+        items: [
+          {
+            instanceId: 'i-00000000000000001',
+            eventId: 'instance-event-1',
+            code: 'system-reboot',
+            remedy: 'reboot-migrate',
+            deadline: '2026-12-04T00:00:00.000Z',
+            groups: { asg: 'web', az: 'us-east-1a' },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('uses the latest earlier window when none lies between NotBefore - leadTime and the deadline, and says so', () => {
+    const p = planRollout(
+      [notice(1, 'system-reboot', 72)],
+      [facts(1)],
+      cfg({
+        leadTime: 'PT12H',
+        windows: [{ days: ['TUE', 'WED'], start: '02:00', end: '05:00', timeZone: 'UTC' }],
+      }),
+      NOW,
+    );
+    expect(p.waves[0]?.startAt).toBe('2026-12-02T02:00:00.000Z');
+    expect(p.waves[0]?.items[0]?.reason).toBe(
+      'earlier-window: no allowed window between NotBefore - leadTime and the deadline; planned in the latest earlier window',
+    );
+  });
+
+  it('plans outside the windows at the latest safe slot when no window comes before the deadline, and says so', () => {
+    const p = planRollout(
+      [notice(1, 'system-reboot', 30)],
+      [facts(1)],
+      cfg({ windows: [{ days: ['SUN'], start: '02:00', end: '05:00', timeZone: 'UTC' }] }),
+      NOW,
+    );
+    expect(p.waves[0]?.startAt).toBe('2026-12-02T03:40:00.000Z'); // 30h - 2h margin - 20m verification
+    expect(p.waves[0]?.items[0]?.reason).toBe(
+      'outside-window: no allowed window before the deadline; planned at the latest safe slot',
+    );
+  });
+
+  it('runs the canary wave first, ahead of leadTime when the later waves need it, then bakes', () => {
+    const p = planRollout(
+      [notice(1, 'system-reboot', 200), notice(2, 'system-reboot', 50)],
+      [facts(1, { tags: { 'forestall:managed': 'true', 'forestall:wave': 'canary' } }), facts(2)],
+      cfg({
+        waves: [
+          { name: 'canary', match: { tags: { 'forestall:wave': 'canary' } }, maxParallel: 1, bake: 'PT30M' },
+          { name: 'main', maxParallel: 5, bake: 'PT0S' },
+        ],
+      }),
+      NOW,
+    );
+    expect(p.waves.map((w) => [w.name, w.startAt])).toEqual([
+      ['canary', '2026-12-01T02:00:00.000Z'],
+      ['main', '2026-12-01T02:50:00.000Z'],
+    ]);
+    expect(p.waves[0]?.items[0]?.reason).toMatch(/^ahead-of-later-waves:/);
+  });
+
+  it('splits one group into entries so that its limit, counted on the whole group, holds', () => {
+    const fleet = Array.from({ length: 10 }, (_, i) => facts(i));
+    const p = planRollout(
+      fleet.slice(0, 6).map((_f, i) => notice(i, 'instance-stop', 100)),
+      fleet,
+      cfg({ maxUnavailablePerGroup: '20%', groupBy: ['asg'] }),
+      NOW,
+    );
+    expect(p.waves.map((w) => w.items.length)).toEqual([2, 2, 2]);
+  });
+
+  it('spreads an entry across groups when deadlines tie', () => {
+    const fleet = [0, 1, 2, 3].map((i) => facts(i, { asgName: i < 2 ? 'web' : 'api' }));
+    const p = planRollout(
+      fleet.map((_f, i) => notice(i, 'instance-stop', 100)),
+      fleet,
+      cfg({ groupBy: ['asg'], waves: [{ name: 'all', maxParallel: 2, bake: 'PT0S' }] }),
+      NOW,
+    );
+    expect(p.waves[0]?.items.map((i) => i.groups.asg).sort()).toEqual(['api', 'web']);
+  });
+
+  it('reschedules no sooner than 60 minutes from now and never past NotBeforeDeadline', () => {
+    const p = planRollout(
+      [notice(1, 'instance-reboot', 2, { notBeforeDeadline: NOW + 100 * H })],
+      [facts(1)],
+      cfg(),
+      NOW,
+    );
+    expect(p.waves[0]?.items[0]).toMatchObject({
+      remedy: 'reschedule',
+      deadline: '2026-12-05T04:00:00.000Z',
+    });
+    expect(p.waves[0]?.startAt).toBe('2026-12-01T01:00:00.000Z');
+  });
+
+  it('reports what cannot be done in time, with the reason and the deadline', () => {
+    const p = planRollout(
+      [
+        notice(1, 'instance-stop', 2),
+        notice(2, 'instance-reboot', 0.05, { notBeforeDeadline: NOW + 50 * H }),
+      ],
+      [facts(1), facts(2)],
+      cfg(),
+      NOW,
+    );
+    expect(p.waves).toEqual([]);
+    expect(p.infeasible).toEqual([
+      {
+        instanceId: 'i-00000000000000001',
+        eventId: 'instance-event-1',
+        code: 'instance-stop',
+        reason:
+          'deadline-too-close: needs 2h20m before the deadline (deadlineMargin + verification), 2h left',
+        deadline: '2026-12-01T02:00:00.000Z',
+      },
+      {
+        instanceId: 'i-00000000000000002',
+        eventId: 'instance-event-2',
+        code: 'instance-reboot',
+        reason: 'too-late-to-reschedule: the event starts within 5 minutes or has started',
+        deadline: '2026-12-03T02:00:00.000Z',
+      },
+    ]);
+  });
+
+  it('reports no-slot when earlier entries use up the time before a deadline', () => {
+    const fleet = [1, 2].map((i) => facts(i));
+    const p = planRollout(
+      fleet.map((_f, i) => notice(i + 1, 'instance-stop', 2.7)),
+      fleet,
+      cfg({ waves: [{ name: 'all', maxParallel: 1, bake: 'PT10M' }] }),
+      NOW,
+    );
+    expect(p.waves).toHaveLength(1);
+    expect(p.infeasible[0]?.reason).toBe(
+      'no-slot: earlier waves, batches and group limits leave no slot in a window before the deadline',
+    );
+  });
+
+  it('skips with a reason: not opted in, stopped, inactive, unknown instance, second event, unknown code', () => {
+    const p = planRollout(
+      [
+        notice(1, 'system-reboot', 50),
+        notice(2, 'system-reboot', 50),
+        notice(3, 'system-reboot', 50, { description: '[Completed] x', state: 'completed' }),
+        notice(4, 'system-reboot', 50),
+        notice(5, 'system-reboot', 50),
+        notice(5, 'instance-reboot', 60, { eventId: 'instance-event-5b', notBeforeDeadline: NOW + 90 * H }),
+        notice(6, 'instance-teleport', 50),
+      ],
+      [facts(1, { tags: {} }), facts(2, { state: 'stopped' }), facts(3), facts(5), facts(6)],
+      cfg(),
+      NOW,
+    );
+    expect(p.skipped.map((s) => [s.instanceId.slice(-1), s.reason])).toEqual([
+      ['1', 'not-opted-in: lacks tag forestall:managed=true; AWS acts at NotBefore'],
+      ['2', 'instance-not-running: instance is stopped; nothing to take out of service'],
+      ['3', 'inactive: event completed'],
+      ['4', 'unknown-instance: not in the describe-instances data'],
+      [
+        '5',
+        'second-event: i-00000000000000005 is planned for instance-event-5 first; the next poll plans this one',
+      ],
+      ['6', 'unsupported-code: "instance-teleport" is not a documented event code; AWS acts at NotBefore'],
+    ]);
+  });
+
+  it('covers two events of one instance with one stop-start when it clears both', () => {
+    const p = planRollout(
+      [
+        notice(1, 'system-reboot', 50),
+        notice(1, 'instance-retirement', 80, { eventId: 'instance-event-1b' }),
+      ],
+      [facts(1)],
+      cfg(),
+      NOW,
+    );
+    expect(p.waves[0]?.items.map((i) => [i.eventId, i.remedy])).toEqual([
+      ['instance-event-1', 'stop-start'],
+      ['instance-event-1b', 'stop-start'],
+    ]);
+  });
+});

@@ -1,0 +1,213 @@
+/** The real planner and runner against the simulator: outcomes, gates, idempotency, throttling, verification honesty. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ConfigInput, parseConfig } from '../../lambda/core/config';
+import { groupIds, planRollout } from '../../lambda/core/planner';
+import { act, preflight } from '../../lambda/core/runner';
+import { SimEc2 } from '../../sim/ec2';
+import { ScriptedApprovals, simPorts } from '../../sim/ports';
+import { Rng } from '../../sim/rng';
+import { buildFleet, parseScenario, type Scenario } from '../../sim/scenario';
+import { simulate } from '../../sim/simulate';
+
+const root = join(__dirname, '..', '..');
+const demoScenario = parseScenario(
+  JSON.parse(readFileSync(join(root, 'examples/demo/scenario.json'), 'utf8')),
+);
+const demoConfig = parseConfig(
+  JSON.parse(readFileSync(join(root, 'examples/demo/forestall.config.json'), 'utf8')),
+);
+
+function scenario(over: Partial<Record<keyof Scenario, unknown>>): Scenario {
+  return parseScenario({
+    start: '2026-12-01T00:00:00Z',
+    azs: ['us-east-1a', 'us-east-1b'],
+    groups: [{ asg: 'web', count: 40 }],
+    events: { affected: 1, mix: { 'system-reboot': 1 }, slots: ['P3D'] },
+    behaviour: { rebootMigrationSuccess: 1, throttling: false },
+    ...over,
+  });
+}
+
+const config = (over: ConfigInput = {}) =>
+  parseConfig({
+    dryRun: false,
+    maxUnavailablePerGroup: '50%',
+    waves: [{ name: 'all', maxParallel: '50%', bake: 'PT0S', failureBudget: 0 }],
+    ...over,
+  });
+
+describe('simulate: the demo fleet', () => {
+  it('clears every planned event ahead of AWS, within every group limit, and beats AWS own schedule', async () => {
+    const { outcome, limits } = await simulate(demoScenario, demoConfig);
+    expect(outcome.instances).toBe(300);
+    expect(outcome.planned).toBeGreaterThan(100);
+    expect(outcome.deadlineMisses).toBe(0);
+    expect(outcome.limitViolations).toBe(0);
+    expect(outcome.halted).toBe(false);
+    expect(outcome.clearedByForestall).toBe(outcome.planned);
+    expect(outcome.instanceStoreDataLost).toBe(0);
+    for (const [g, peak] of Object.entries(outcome.peakCausedByForestall))
+      expect(peak).toBeLessThanOrEqual(limits.get(g) ?? 0);
+    // AWS alone takes more of a group down at once than the limit allows; that is why Forestall exists.
+    expect(
+      Object.entries(outcome.awsOnly.peakUnavailableByGroup).some(([g, n]) => n > (limits.get(g) ?? 0)),
+    ).toBe(true);
+  });
+
+  it('is reproducible for a seed', async () => {
+    const a = await simulate(demoScenario, demoConfig, { seed: 99 });
+    const b = await simulate(demoScenario, demoConfig, { seed: 99 });
+    expect(JSON.stringify(b.outcome)).toBe(JSON.stringify(a.outcome));
+    expect(JSON.stringify(b.events)).toBe(JSON.stringify(a.events));
+  });
+});
+
+describe('simulate: gates and honesty', () => {
+  it('halts when more instances fail their health checks than the budget allows, and leaves the rest to AWS', async () => {
+    const { outcome, events, rollout } = await simulate(
+      scenario({ behaviour: { neverHealthyRate: 0.5, rebootMigrationSuccess: 1, throttling: false } }),
+      config({ waves: [{ name: 'all', maxParallel: 4, bake: 'PT0S', failureBudget: 1 }] }),
+    );
+    expect(outcome.halted).toBe(true);
+    expect(rollout.haltReason).toMatch(/^entry \d+ \(all\): [2-4] failed of 4 \(budget 1\)$/);
+    expect(rollout.notRun).toBe(40 - 4 * rollout.waves.length);
+    expect(events.filter((e) => e.detailType === 'Rollout Halted')).toHaveLength(1);
+    expect(outcome.deadlineMisses).toBe(40 - outcome.clearedByForestall);
+  });
+
+  it('does not count a reboot as a remedy when it leaves instance-reboot open (stop-start that does not clear it fails verification)', async () => {
+    const { outcome, rollout } = await simulate(
+      scenario({
+        events: { affected: 1, mix: { 'instance-reboot': 1 }, slots: ['P3D'], deadlineShare: 0 },
+        behaviour: { stopStartClearsInstanceReboot: false, throttling: false },
+      }),
+      config({
+        waves: [{ name: 'all', maxParallel: 2, bake: 'PT0S', failureBudget: 0 }],
+        instanceStoreDisposable: true,
+      }),
+    );
+    const item = rollout.waves[0]?.state.items[0];
+    expect(item?.phase).toBe('failed');
+    expect(item?.reason).toMatch(/^event still open after the verification timeout: instance-event-/);
+    expect(outcome.halted).toBe(true);
+    expect(outcome.clearedByForestall).toBe(0);
+  });
+
+  it('falls back to stop-start when a reboot migration does not clear system-reboot', async () => {
+    const { outcome } = await simulate(
+      scenario({ behaviour: { rebootMigrationSuccess: 0, throttling: false } }),
+      config({ instanceStoreDisposable: true }),
+    );
+    expect(outcome.fallbacks).toBe(40);
+    expect(outcome.clearedByForestall).toBe(40);
+    expect(outcome.deadlineMisses).toBe(0);
+  });
+
+  it('in dryRun applies nothing and says so in the ledger', async () => {
+    const run = await simulate(scenario({}), config({ dryRun: true }));
+    expect(run.outcome.clearedByForestall).toBe(0);
+    expect(run.outcome.performedByAws).toBe(40);
+    expect(run.outcome.apiCalls.RebootInstances).toBeUndefined();
+    expect(run.rollout.waves.flatMap((w) => w.state.items.map((i) => i.phase))).toEqual(
+      Array(40).fill('dry-run'),
+    );
+  });
+
+  it('halts before acting on an entry the operator rejects', async () => {
+    const run = await simulate(
+      scenario({}),
+      config({ waves: [{ name: 'all', maxParallel: '50%', approval: true }] }),
+      { approvals: new ScriptedApprovals(new Set([1])) },
+    );
+    expect(run.rollout.haltReason).toBe('entry 1 (all) was not approved');
+    expect(run.outcome.clearedByForestall).toBe(20);
+  });
+});
+
+describe('simulate: API limits', () => {
+  it('finishes a 1,500-instance stop-start entry through StartInstances throttling without failures', async () => {
+    const s = scenario({
+      groups: [{ asg: 'big', count: 1500 }],
+      events: { affected: 1, mix: { 'instance-stop': 1 }, slots: ['P3D'] },
+      behaviour: { throttling: true },
+    });
+    const { outcome } = await simulate(
+      s,
+      config({
+        maxUnavailablePerGroup: '100%',
+        waves: [{ name: 'all', maxParallel: '100%', bake: 'PT0S' }],
+        instanceStoreDisposable: true,
+      }),
+    );
+    expect(outcome.apiCalls.throttled).toBeGreaterThan(0);
+    expect(outcome.failed).toBe(0);
+    expect(outcome.clearedByForestall).toBe(1500);
+    expect(outcome.apiCalls.StartInstances).toBeLessThan(200);
+  });
+});
+
+describe('runner steps', () => {
+  it('acts once when act is invoked twice for the same entry (a retried Lambda)', async () => {
+    const s = scenario({ groups: [{ asg: 'web', count: 4 }] });
+    const fleet = buildFleet(s);
+    const world = new SimEc2(fleet.start, fleet.instances, fleet.events, fleet.behaviour, new Rng(1));
+    const ports = simPorts(world, 'us-east-1', new Rng(2));
+    const cfg = config({ waves: [{ name: 'all', maxParallel: 4, bake: 'PT0S' }], leadTime: 'P7D' });
+    const ids = fleet.instances.map((i) => i.instanceId);
+    const plan = planRollout(
+      (await ports.fleet.describeStatus(ids)).flatMap((x) => x.notices),
+      await ports.fleet.describeFacts(ids),
+      cfg,
+      world.now,
+    );
+    const ctx = { region: 'us-east-1', limits: new Map([['asg=web', 4]]), unavailable: new Map() };
+    await ports.clock.sleepUntil(Date.parse(plan.waves[0]?.startAt ?? ''));
+    const first = await preflight(ports, cfg, plan, 0, ctx, groupIds);
+    const second = await preflight(ports, cfg, plan, 0, ctx, groupIds);
+    await act(ports, cfg, first, new Map());
+    await act(ports, cfg, second, new Map());
+    expect(world.apiCalls.RebootInstances).toBe(1);
+    expect(second.items.length).toBeGreaterThan(0);
+    expect(second.items.every((i) => i.phase === 'verifying')).toBe(true);
+  });
+
+  it('drops at preflight an instance whose opt-in tag disappeared or that was terminated, with the reason', async () => {
+    const s = scenario({ groups: [{ asg: 'web', count: 2 }] });
+    const fleet = buildFleet(s);
+    const world = new SimEc2(fleet.start, fleet.instances, fleet.events, fleet.behaviour, new Rng(1));
+    const ports = simPorts(world, 'us-east-1', new Rng(2));
+    const cfg = config({ waves: [{ name: 'all', maxParallel: 2 }] });
+    const ids = fleet.instances.map((i) => i.instanceId);
+    const facts = await ports.fleet.describeFacts(ids);
+    const plan = planRollout(
+      (await ports.fleet.describeStatus(ids)).flatMap((x) => x.notices),
+      facts,
+      cfg,
+      world.now,
+    );
+    const untagged = new SimEc2(
+      fleet.start,
+      fleet.instances.map((i, k) => (k === 0 ? { ...i, tags: {} } : i)),
+      fleet.events,
+      fleet.behaviour,
+      new Rng(1),
+    );
+    const gone = new SimEc2(
+      fleet.start,
+      fleet.instances.slice(1),
+      fleet.events.filter((e) => e.instanceId !== ids[0]),
+      fleet.behaviour,
+      new Rng(1),
+    );
+    const ctx = { region: 'us-east-1', limits: new Map(), unavailable: new Map() };
+    const a = await preflight(simPorts(untagged, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx, groupIds);
+    const b = await preflight(simPorts(gone, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx, groupIds);
+    const first = (w: typeof a) => w.items.find((i) => i.instanceId === ids[0]);
+    expect(first(a)).toMatchObject({
+      phase: 'dropped',
+      reason: 'not-opted-in: the forestall:managed tag was removed since planning',
+    });
+    expect(first(b)).toMatchObject({ phase: 'dropped', reason: 'terminated: the instance is gone' });
+  });
+});
