@@ -69,6 +69,10 @@ interface Unit {
   readonly remedy: ActiveRemedy;
   readonly groups: Record<string, string>;
   readonly groupIds: readonly string[];
+  /** Units with the same groups share a bucket (and the same fate against group limits). */
+  bucketKey: string;
+  /** Position in instance-id order: a cheap, deterministic tie-breaker. */
+  readonly order: number;
   readonly waveIndex: number;
   readonly deadline: number;
   latest: number;
@@ -99,6 +103,80 @@ const edfLess = (a: Unit, b: Unit): boolean =>
       ? a.rank < b.rank
       : a.instanceId < b.instanceId;
 
+interface Bucket {
+  readonly units: MinHeap<Unit>;
+  /** The unit at the head when the bucket was last queued; a different head means a stale queue entry. */
+  queuedHead?: Unit;
+}
+
+/**
+ * Ready units by bucket: a heap of buckets ordered by their head unit (earliest deadline first), with lazy
+ * removal of stale entries. Filling a batch costs O((batch + buckets) log buckets), not O(ready units).
+ */
+class ReadyQueue {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly heap = new MinHeap<{ bucket: Bucket; head: Unit }>((a, b) => edfLess(a.head, b.head));
+  size = 0;
+
+  push(u: Unit): void {
+    let bucket = this.buckets.get(u.bucketKey);
+    if (!bucket) {
+      bucket = { units: new MinHeap<Unit>(edfLess) };
+      this.buckets.set(u.bucketKey, bucket);
+    }
+    bucket.units.push(u);
+    this.size++;
+    if (bucket.units.peek() === u) this.enqueue(bucket, u);
+  }
+
+  private enqueue(bucket: Bucket, head: Unit): void {
+    bucket.queuedHead = head;
+    this.heap.push({ bucket, head });
+  }
+
+  private clean(): void {
+    for (let top = this.heap.peek(); top && top.bucket.queuedHead !== top.head; top = this.heap.peek())
+      this.heap.pop();
+  }
+
+  /** The ready unit with the earliest deadline. */
+  peek(): Unit | undefined {
+    this.clean();
+    return this.heap.peek()?.head;
+  }
+
+  /** Takes the bucket of peek() out of the queue; give it back with requeue(). */
+  popBucket(): Bucket {
+    this.clean();
+    const top = this.heap.pop();
+    if (!top) throw new Error('popBucket on an empty ReadyQueue');
+    top.bucket.queuedHead = undefined;
+    return top.bucket;
+  }
+
+  /** Removes the head unit of a bucket taken with popBucket(). */
+  take(bucket: Bucket): Unit | undefined {
+    const u = bucket.units.pop();
+    if (u) this.size--;
+    return u;
+  }
+
+  requeue(bucket: Bucket): void {
+    const head = bucket.units.peek();
+    if (head) this.enqueue(bucket, head);
+  }
+
+  /** Removes every unit whose latest start is before t. */
+  expire(t: number, onExpired: (u: Unit) => void): void {
+    for (let u = this.peek(); u && u.latest < t; u = this.peek()) {
+      const bucket = this.popBucket();
+      this.take(bucket);
+      onExpired(u);
+      this.requeue(bucket);
+    }
+  }
+}
+
 function deadlineOf(n: Notice, remedy: ActiveRemedy): number {
   return remedy === 'reschedule' ? (n.notBeforeDeadline ?? n.notBefore) : n.notBefore;
 }
@@ -123,15 +201,17 @@ export function planRollout(
     });
 
   const factsById = new Map<string, InstanceFacts>();
-  for (const f of [...facts].sort((a, b) =>
-    a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0,
-  )) {
-    if (!factsById.has(f.instanceId)) factsById.set(f.instanceId, f);
+  for (const f of facts) {
+    const seen = factsById.get(f.instanceId);
+    // A listed-twice instance: keep one by content, not by input order, so the plan stays deterministic.
+    if (!seen || JSON.stringify(f) < JSON.stringify(seen)) factsById.set(f.instanceId, f);
   }
   const limits = groupLimits([...factsById.values()], config);
   const optIn = config.optInTag;
   const verify = config.verification.timeout;
   const margin = config.deadlineMargin;
+
+  const waveMatchers = config.waves.map((w) => Object.entries(w.match.tags));
 
   // 1. Per instance: which notices need action, with which remedy.
   const sorted = [...notices].sort(byInstanceThenEvent);
@@ -166,7 +246,7 @@ export function planRollout(
     }
     if (!f || candidates.length === 0) continue;
     let chosen = candidates;
-    if (new Set(candidates.map((c) => c.remedy)).size > 1) {
+    if (candidates.some((c) => c.remedy !== candidates[0]?.remedy)) {
       // Two events, two remedies: one stop-start clears both when it applies to both; else act on the first due.
       const allStop =
         candidates.every((c) =>
@@ -188,7 +268,7 @@ export function planRollout(
       }
     }
     const remedy = (chosen[0] as (typeof chosen)[number]).remedy;
-    const waveIndex = config.waves.findIndex((w) => matchesWave(f, w));
+    const waveIndex = waveMatchers.findIndex((tags) => tags.every(([k, v]) => f.tags[k] === v));
     if (waveIndex < 0) {
       for (const c of chosen) skip(c.n, 'no-wave-matched: no wave match selects this instance');
       continue;
@@ -200,8 +280,10 @@ export function planRollout(
       remedy,
       groups,
       groupIds: groupIds(groups),
+      bucketKey: '',
+      order: units.length,
       waveIndex,
-      deadline: Math.min(...chosen.map((c) => deadlineOf(c.n, remedy))),
+      deadline: chosen.reduce((m, c) => Math.min(m, deadlineOf(c.n, remedy)), Number.POSITIVE_INFINITY),
       latest: 0,
       earliest: 0,
       anytime: false,
@@ -219,7 +301,7 @@ export function planRollout(
   const timed: Unit[] = [];
   for (const u of units) {
     const lower = u.remedy === 'reschedule' ? now + RESCHEDULE_MIN_LEAD : now;
-    const firstNotBefore = Math.min(...u.notices.map((n) => n.notBefore));
+    const firstNotBefore = u.notices.reduce((m, n) => Math.min(m, n.notBefore), Number.POSITIVE_INFINITY);
     if (u.remedy === 'reschedule' && firstNotBefore <= now + RESCHEDULE_FREEZE) {
       failUnit(u, 'too-late-to-reschedule: the event starts within 5 minutes or has started');
       continue;
@@ -247,6 +329,7 @@ export function planRollout(
         u.reason = 'outside-window: no allowed window before the deadline; planned at the latest safe slot';
       }
     }
+    u.bucketKey = `${u.anytime ? 'A' : 'W'}|${u.groupIds.join('|')}`;
     timed.push(u);
   }
 
@@ -268,6 +351,15 @@ export function planRollout(
   }
 
   // 3. Schedule config waves in order; each batch is one plan entry, entries never overlap.
+  const isoCache = new Map<number, string>(); // many events share a NotBefore
+  const isoOf = (t: number): string => {
+    let text = isoCache.get(t);
+    if (text === undefined) {
+      text = iso(t);
+      isoCache.set(t, text);
+    }
+    return text;
+  };
   const entries: PlanWave[] = [];
   let cursor = now;
   config.waves.forEach((wave, waveIndex) => {
@@ -275,19 +367,17 @@ export function planRollout(
     if (mine.length === 0) return;
     // Rank inside each group combination, so equal deadlines interleave across groups.
     const rankKey = new Map<string, number>();
-    for (const u of [...mine].sort((a, b) => a.latest - b.latest || (a.instanceId < b.instanceId ? -1 : 1))) {
-      const key = u.groupIds.join('|');
-      const r = rankKey.get(key) ?? 0;
+    for (const u of [...mine].sort((a, b) => a.latest - b.latest || a.order - b.order)) {
+      const r = rankKey.get(u.bucketKey) ?? 0;
       u.rank = r;
-      rankKey.set(key, r + 1);
+      rankKey.set(u.bucketKey, r + 1);
     }
     const maxParallel = resolveLimit(wave.maxParallel, mine.length);
-    const byEarliest = (a: Unit, b: Unit) =>
-      a.earliest - b.earliest || (a.instanceId < b.instanceId ? -1 : 1);
+    const byEarliest = (a: Unit, b: Unit) => a.earliest - b.earliest || a.order - b.order;
     const pendingW = mine.filter((u) => !u.anytime).sort(byEarliest);
     const pendingA = mine.filter((u) => u.anytime).sort(byEarliest);
-    const readyW = new MinHeap<Unit>(edfLess);
-    const readyA = new MinHeap<Unit>(edfLess);
+    const readyW = new ReadyQueue();
+    const readyA = new ReadyQueue();
     let pw = 0;
     let pa = 0;
     const noSlot = (u: Unit) =>
@@ -302,7 +392,7 @@ export function planRollout(
       for (;;) {
         if (readyW.size > 0) {
           const t = calendar.nextOpen(cursor);
-          while (readyW.size > 0 && (readyW.peek() as Unit).latest < t) noSlot(readyW.pop() as Unit);
+          readyW.expire(t, noSlot);
           if (readyW.size > 0) {
             tW = t;
             break;
@@ -322,7 +412,7 @@ export function planRollout(
       }
       // Earliest start an anytime unit can take.
       let tA = Number.POSITIVE_INFINITY;
-      while (readyA.size > 0 && (readyA.peek() as Unit).latest < cursor) noSlot(readyA.pop() as Unit);
+      readyA.expire(cursor, noSlot);
       if (readyA.size > 0) tA = cursor;
       else {
         for (let head = pendingA[pa]; head; head = pendingA[pa]) {
@@ -347,39 +437,50 @@ export function planRollout(
       }
       const windowOpen = calendar.contains(s);
 
-      // Fill the batch earliest-deadline-first within maxParallel and every group's limit.
+      // Fill the batch earliest-deadline-first within maxParallel and every group's limit. Units of one
+      // bucket share their groups, so a bucket that does not fit is set aside whole for this batch.
       const used = new Map<string, number>();
       const batch: Unit[] = [];
-      const setAside: Unit[] = [];
+      const setAside: Array<[ReadyQueue, Bucket]> = [];
       while (batch.length < maxParallel) {
         const w = windowOpen ? readyW.peek() : undefined;
         const a = readyA.peek();
-        const fromW = w !== undefined && (a === undefined || edfLess(w, a));
-        const u = fromW ? readyW.pop() : readyA.pop();
-        if (!u) break;
+        const queue =
+          w !== undefined && (a === undefined || edfLess(w, a))
+            ? readyW
+            : a !== undefined
+              ? readyA
+              : undefined;
+        if (!queue) break;
+        const bucket = queue.popBucket();
+        const u = bucket.units.peek() as Unit;
         if (u.groupIds.every((g) => (used.get(g) ?? 0) < (limits.get(g) ?? 1))) {
+          queue.take(bucket);
+          queue.requeue(bucket);
           batch.push(u);
           for (const g of u.groupIds) used.set(g, (used.get(g) ?? 0) + 1);
-        } else setAside.push(u);
+        } else setAside.push([queue, bucket]);
       }
-      for (const u of setAside) (u.anytime ? readyA : readyW).push(u);
+      for (const [queue, bucket] of setAside) queue.requeue(bucket);
       if (batch.length === 0) {
         cursor = s + MINUTE; // cannot happen with limits >= 1; never loop forever
         continue;
       }
-      const items: PlanItem[] = batch
-        .flatMap((u) =>
-          u.notices.map((n) => ({
+      const items: PlanItem[] = [];
+      batch.sort((a, b) => a.order - b.order); // instance-id order; events of one instance are already sorted
+      for (const u of batch) {
+        for (const n of u.notices) {
+          const item: PlanItem = {
             instanceId: u.instanceId,
             eventId: n.eventId,
             code: n.code,
             remedy: u.remedy,
-            deadline: iso(deadlineOf(n, u.remedy)),
+            deadline: isoOf(deadlineOf(n, u.remedy)),
             groups: u.groups,
-            ...(u.reason === undefined ? {} : { reason: u.reason }),
-          })),
-        )
-        .sort(byInstanceThenEvent);
+          };
+          items.push(u.reason === undefined ? item : { ...item, reason: u.reason });
+        }
+      }
       entries.push({
         index: entries.length,
         name: wave.name,
@@ -393,10 +494,15 @@ export function planRollout(
 
   skipped.sort(byInstanceThenEvent);
   infeasible.sort(byInstanceThenEvent);
-  const digest = createHash('sha256')
-    .update(JSON.stringify([now, entries, skipped, infeasible]))
-    .digest('hex')
-    .slice(0, 12);
+  // The id names the plan's content (what, how and when), so the same input gives the same rollout id.
+  const hash = createHash('sha256').update(String(now));
+  for (const e of entries) {
+    hash.update(
+      `|${e.name}@${e.startAt}:${e.items.length}:${e.items[0]?.eventId}:${e.items[e.items.length - 1]?.eventId}`,
+    );
+  }
+  hash.update(`|${skipped.length}:${skipped[0]?.eventId}|${infeasible.length}:${infeasible[0]?.eventId}`);
+  const digest = hash.digest('hex').slice(0, 12);
   const stamp = iso(now).replace(/[-:]/g, '').slice(0, 13);
   return { rolloutId: `fs-${stamp}-${digest}`, generatedAt: iso(now), waves: entries, skipped, infeasible };
 }
