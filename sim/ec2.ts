@@ -26,6 +26,8 @@ export interface SimBehaviour {
   readonly startDuration: readonly [number, number];
   readonly statusCheckDelay: readonly [number, number];
   readonly maintenanceOutage: readonly [number, number];
+  /** Where in [NotBefore, NotAfter] AWS performs an event: 0 at NotBefore, 1 anywhere in the window. */
+  readonly awsStartSpread: number;
 }
 
 export const DEFAULT_BEHAVIOUR: SimBehaviour = {
@@ -38,6 +40,7 @@ export const DEFAULT_BEHAVIOUR: SimBehaviour = {
   startDuration: [30_000, 90_000],
   statusCheckDelay: [2 * MINUTE, 6 * MINUTE],
   maintenanceOutage: [1 * MINUTE, 5 * MINUTE],
+  awsStartSpread: 0,
 };
 
 export interface SimInstanceSpec {
@@ -218,7 +221,12 @@ export class SimEc2 {
 
   private armAwsTimer(inst: SimInstance, ev: SimEvent): void {
     const due = ev.notBefore;
-    this.at(due, () => {
+    const window = ev.notAfter === undefined ? 0 : ev.notAfter - due;
+    const offset =
+      this.behaviour.awsStartSpread > 0
+        ? Math.floor(this.rng.next() * this.behaviour.awsStartSpread * window)
+        : 0;
+    this.at(due + offset, () => {
       if (ev.status !== 'open' || ev.notBefore !== due) return; // cleared, or rescheduled to another time
       this.performByAws(inst, ev, ev.notBefore === ev.originalNotBefore ? 'aws' : 'rescheduled');
     });

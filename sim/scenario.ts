@@ -63,6 +63,7 @@ export const scenarioSchema = z.strictObject({
       throttling: z.boolean().optional(),
       statusCheckMinutes: minutesRange.optional(),
       rebootMinutes: minutesRange.optional(),
+      awsStartSpread: share.optional(),
     })
     .default({}),
 });
@@ -169,6 +170,7 @@ export function buildFleet(scenario: Scenario, seed = scenario.seed): Fleet {
       ? {}
       : { stopStartClearsInstanceReboot: b.stopStartClearsInstanceReboot }),
     ...(b.throttling === undefined ? {} : { throttling: b.throttling }),
+    ...(b.awsStartSpread === undefined ? {} : { awsStartSpread: b.awsStartSpread }),
     statusCheckDelay: range(b.statusCheckMinutes, DEFAULT_BEHAVIOUR.statusCheckDelay),
     rebootDuration: range(b.rebootMinutes, DEFAULT_BEHAVIOUR.rebootDuration),
   };

@@ -1,7 +1,8 @@
 /**
  * planRollout: notices + facts + config + now → Plan. Pure and deterministic (inputs are sorted first; no
  * clock read). The rules it keeps (DESIGN.md "Planner rules"):
- * - every planned entry ends (remedy + verification timeout) by its items' deadline minus deadlineMargin;
+ * - every planned entry ends (slot + verification timeout, + the event window for rescheduled events, since
+ *   AWS may act anywhere in it) by each of its items' deadline minus deadlineMargin;
  * - entries never overlap, so the per-group limit, counted against the whole group, holds at every instant;
  * - config waves run in order; inside a wave, earliest deadline first, ties spread across groups;
  * - an entry starts inside a window unless none exists before the deadline (`outside-window` reason);
@@ -68,13 +69,19 @@ interface Unit {
   readonly notices: readonly Notice[];
   readonly remedy: ActiveRemedy;
   readonly groups: Record<string, string>;
-  readonly groupIds: readonly string[];
+  /** Indexes into the planner's group table (interned group ids, for speed). */
+  readonly groupIdx: readonly number[];
   /** Units with the same groups share a bucket (and the same fate against group limits). */
-  bucketKey: string;
+  bucket: number;
   /** Position in instance-id order: a cheap, deterministic tie-breaker. */
   readonly order: number;
   readonly waveIndex: number;
   readonly deadline: number;
+  /**
+   * How long the unit may be out of service from its slot: the verification timeout, plus for a
+   * rescheduled event the event's window (AWS may perform it anywhere between NotBefore and NotAfter).
+   */
+  span: number;
   latest: number;
   earliest: number;
   anytime: boolean;
@@ -114,15 +121,15 @@ interface Bucket {
  * removal of stale entries. Filling a batch costs O((batch + buckets) log buckets), not O(ready units).
  */
 class ReadyQueue {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<number, Bucket>();
   private readonly heap = new MinHeap<{ bucket: Bucket; head: Unit }>((a, b) => edfLess(a.head, b.head));
   size = 0;
 
   push(u: Unit): void {
-    let bucket = this.buckets.get(u.bucketKey);
+    let bucket = this.buckets.get(u.bucket);
     if (!bucket) {
       bucket = { units: new MinHeap<Unit>(edfLess) };
-      this.buckets.set(u.bucketKey, bucket);
+      this.buckets.set(u.bucket, bucket);
     }
     bucket.units.push(u);
     this.size++;
@@ -207,6 +214,19 @@ export function planRollout(
     if (!seen || JSON.stringify(f) < JSON.stringify(seen)) factsById.set(f.instanceId, f);
   }
   const limits = groupLimits([...factsById.values()], config);
+  // Group ids interned to indexes: the batch loop checks limits with array reads, not string-keyed maps.
+  const groupIndex = new Map<string, number>();
+  const limitOf: number[] = [];
+  const intern = (g: string): number => {
+    let k = groupIndex.get(g);
+    if (k === undefined) {
+      k = limitOf.length;
+      groupIndex.set(g, k);
+      limitOf.push(limits.get(g) ?? 1);
+    }
+    return k;
+  };
+  const bucketIds = new Map<string, number>();
   const optIn = config.optInTag;
   const verify = config.verification.timeout;
   const margin = config.deadlineMargin;
@@ -279,11 +299,12 @@ export function planRollout(
       notices: chosen.map((c) => c.n),
       remedy,
       groups,
-      groupIds: groupIds(groups),
-      bucketKey: '',
+      groupIdx: groupIds(groups).map(intern),
+      bucket: 0,
       order: units.length,
       waveIndex,
       deadline: chosen.reduce((m, c) => Math.min(m, deadlineOf(c.n, remedy)), Number.POSITIVE_INFINITY),
+      span: 0,
       latest: 0,
       earliest: 0,
       anytime: false,
@@ -306,11 +327,16 @@ export function planRollout(
       failUnit(u, 'too-late-to-reschedule: the event starts within 5 minutes or has started');
       continue;
     }
-    u.latest = u.deadline - margin - verify;
+    const eventWindow =
+      u.remedy === 'reschedule'
+        ? u.notices.reduce((m, n) => Math.max(m, n.notAfter === undefined ? 0 : n.notAfter - n.notBefore), 0)
+        : 0;
+    u.span = verify + eventWindow;
+    u.latest = u.deadline - margin - u.span;
     if (u.latest < lower) {
       failUnit(
         u,
-        `deadline-too-close: needs ${formatDuration(margin + verify + (lower - now))} before the deadline (deadlineMargin + verification${u.remedy === 'reschedule' ? ' + 60m reschedule lead' : ''}), ${formatDuration(u.deadline - now)} left`,
+        `deadline-too-close: needs ${formatDuration(margin + u.span + (lower - now))} before the deadline (deadlineMargin + verification${eventWindow > 0 ? ' + event window' : ''}${u.remedy === 'reschedule' ? ' + 60m reschedule lead' : ''}), ${formatDuration(u.deadline - now)} left`,
       );
       continue;
     }
@@ -329,7 +355,13 @@ export function planRollout(
         u.reason = 'outside-window: no allowed window before the deadline; planned at the latest safe slot';
       }
     }
-    u.bucketKey = `${u.anytime ? 'A' : 'W'}|${u.groupIds.join('|')}`;
+    const key = `${u.anytime ? 'A' : 'W'}|${u.groupIdx.join(',')}`;
+    let bucket = bucketIds.get(key);
+    if (bucket === undefined) {
+      bucket = bucketIds.size;
+      bucketIds.set(key, bucket);
+    }
+    u.bucket = bucket;
     timed.push(u);
   }
 
@@ -361,16 +393,17 @@ export function planRollout(
     return text;
   };
   const entries: PlanWave[] = [];
+  const used = new Int32Array(limitOf.length); // per batch, reset through `touched`
   let cursor = now;
   config.waves.forEach((wave, waveIndex) => {
     const mine = timed.filter((u) => u.waveIndex === waveIndex);
     if (mine.length === 0) return;
     // Rank inside each group combination, so equal deadlines interleave across groups.
-    const rankKey = new Map<string, number>();
+    const rankKey = new Map<number, number>();
     for (const u of [...mine].sort((a, b) => a.latest - b.latest || a.order - b.order)) {
-      const r = rankKey.get(u.bucketKey) ?? 0;
+      const r = rankKey.get(u.bucket) ?? 0;
       u.rank = r;
-      rankKey.set(u.bucketKey, r + 1);
+      rankKey.set(u.bucket, r + 1);
     }
     const maxParallel = resolveLimit(wave.maxParallel, mine.length);
     const byEarliest = (a: Unit, b: Unit) => a.earliest - b.earliest || a.order - b.order;
@@ -439,9 +472,12 @@ export function planRollout(
 
       // Fill the batch earliest-deadline-first within maxParallel and every group's limit. Units of one
       // bucket share their groups, so a bucket that does not fit is set aside whole for this batch.
-      const used = new Map<string, number>();
+      const touched: number[] = [];
       const batch: Unit[] = [];
       const setAside: Array<[ReadyQueue, Bucket]> = [];
+      // The entry lasts as long as its longest unit; it must still end by every member's deadline - margin.
+      let batchSpan = 0;
+      let batchEndLimit = Number.POSITIVE_INFINITY;
       while (batch.length < maxParallel) {
         const w = windowOpen ? readyW.peek() : undefined;
         const a = readyA.peek();
@@ -454,18 +490,26 @@ export function planRollout(
         if (!queue) break;
         const bucket = queue.popBucket();
         const u = bucket.units.peek() as Unit;
-        if (u.groupIds.every((g) => (used.get(g) ?? 0) < (limits.get(g) ?? 1))) {
+        const fitsTime = s + u.span <= batchEndLimit && s + batchSpan <= u.latest + u.span;
+        if (fitsTime && u.groupIdx.every((g) => (used[g] ?? 0) < (limitOf[g] ?? 1))) {
           queue.take(bucket);
           queue.requeue(bucket);
           batch.push(u);
-          for (const g of u.groupIds) used.set(g, (used.get(g) ?? 0) + 1);
+          batchSpan = Math.max(batchSpan, u.span);
+          batchEndLimit = Math.min(batchEndLimit, u.latest + u.span);
+          for (const g of u.groupIdx) {
+            if (used[g] === 0) touched.push(g);
+            used[g] = (used[g] ?? 0) + 1;
+          }
         } else setAside.push([queue, bucket]);
       }
       for (const [queue, bucket] of setAside) queue.requeue(bucket);
+      for (const g of touched) used[g] = 0;
       if (batch.length === 0) {
         cursor = s + MINUTE; // cannot happen with limits >= 1; never loop forever
         continue;
       }
+      const end = s + batchSpan;
       const items: PlanItem[] = [];
       batch.sort((a, b) => a.order - b.order); // instance-id order; events of one instance are already sorted
       for (const u of batch) {
@@ -485,10 +529,10 @@ export function planRollout(
         index: entries.length,
         name: wave.name,
         startAt: iso(s),
-        endBy: iso(s + verify),
+        endBy: iso(end),
         items,
       });
-      cursor = s + verify + wave.bake;
+      cursor = end + wave.bake;
     }
   });
 

@@ -31,6 +31,10 @@ export interface WaveItemState {
   fallback?: 'stop-start';
   /** Planned slot of a reschedule item (the event's new NotBefore). */
   slot?: number;
+  /** Latest NotAfter of a reschedule item's events, read at preflight: AWS may act until then. */
+  windowEnd?: number;
+  /** When this item's verification times out (set by act). */
+  verifyBy?: number;
   actedAt?: number;
   verifiedAt?: number;
 }

@@ -200,6 +200,11 @@ export async function preflight(
       continue;
     }
     for (const g of item.groupIds) used.set(g, (used.get(g) ?? 0) + 1);
+    if (item.remedy === 'reschedule') {
+      const own =
+        statuses.get(item.instanceId)?.notices.filter((n) => item.eventIds.includes(n.eventId)) ?? [];
+      item.windowEnd = own.reduce((m, n) => Math.max(m, n.notAfter ?? n.notBefore), now);
+    }
     const f = facts.get(item.instanceId);
     if (item.remedy === 'reboot-migrate' && f && canFallBackToStopStart(item, f, config))
       item.fallback = 'stop-start';
@@ -272,8 +277,10 @@ export async function act(
         item.reason = failure;
         await reportFailure(ports, state, item);
       } else {
-        item.phase = 'verifying'; // AWS performs it at the slot this entry starts at
+        item.phase = 'verifying'; // AWS performs it in the event window that starts at this entry's slot
         item.actedAt = now;
+        item.verifyBy = Math.max(now, item.windowEnd ?? now) + config.verification.timeout;
+        state.verifyBy = Math.max(state.verifyBy, item.verifyBy);
       }
     } else claimed.push(item);
   }
@@ -365,7 +372,7 @@ export async function verify(ports: Ports, state: WaveState): Promise<{ state: W
       await reportFailure(ports, state, item);
       continue;
     }
-    const a = assessItem(item, statuses.get(item.instanceId), now, state.verifyBy);
+    const a = assessItem(item, statuses.get(item.instanceId), now, item.verifyBy ?? state.verifyBy);
     if (a.next === 'fallback') toFallBack.push(item);
     else if (a.next === 'start') toStart.push(item.instanceId);
     else if (a.next === 'verified') {

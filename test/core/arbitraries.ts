@@ -126,6 +126,7 @@ const instanceArb = fc.record({
       ),
       notBeforeHours: fc.integer({ min: -3, max: 24 * 14 }),
       deadlineHours: fc.option(fc.integer({ min: 0, max: 24 * 10 }), { nil: undefined }),
+      windowMinutes: fc.option(fc.integer({ min: 0, max: 240 }), { nil: undefined }),
       state: fc
         .tuple(chance(0.85), fc.constantFrom('completed', 'canceled'))
         .map(([active, other]): Notice['state'] => (active ? 'active' : other)),
@@ -170,6 +171,7 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc
           description:
             e.state === 'completed' ? '[Completed] x' : e.state === 'canceled' ? '[Canceled] x' : 'scheduled',
           notBefore,
+          ...(e.windowMinutes === undefined ? {} : { notAfter: notBefore + e.windowMinutes * 60_000 }),
           ...(e.deadlineHours === undefined ? {} : { notBeforeDeadline: notBefore + e.deadlineHours * HOUR }),
           source: 'poll',
           state: e.state,

@@ -85,6 +85,20 @@ describe('SimEc2: AWS performs due events at NotBefore when nobody acted', () =>
     expect(w.eventResolutions()[0]?.resolvedBy).toBe('aws');
   });
 
+  it('acts anywhere in [NotBefore, NotAfter] when awsStartSpread is 1', () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
+    const w = world(
+      ids.map((instanceId) => instance({ instanceId })),
+      ids.map((instanceId) => event('system-reboot', { instanceId, eventId: `e-${instanceId}` })),
+      { awsStartSpread: 1 },
+    );
+    w.advanceTo(T0 + 60 * HOUR);
+    const starts = w.outagesUntil(T0 + 60 * HOUR).map((o) => o.from - (T0 + 48 * HOUR));
+    expect(Math.min(...starts)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...starts)).toBeLessThanOrEqual(2 * HOUR);
+    expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThan(HOUR);
+  });
+
   it('stops an EBS instance for instance-stop and leaves it stopped (down until someone starts it)', () => {
     const w = world([instance()], [event('instance-stop')]);
     w.advanceTo(T0 + 49 * HOUR);
