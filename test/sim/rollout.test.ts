@@ -65,6 +65,23 @@ describe('simulate: the demo fleet', () => {
   });
 });
 
+describe('simulate: the 2014-style mass reboot example', () => {
+  const load = (f: string) => JSON.parse(readFileSync(join(root, 'examples/xen-2014', f), 'utf8'));
+
+  it('never stops instance-store nodes, keeps group limits, and halts when too many nodes do not come back', async () => {
+    const { outcome, plan, rollout } = await simulate(parseScenario(load('scenario.json')), parseConfig(load('forestall.config.json')));
+    expect(outcome.instances).toBe(3000);
+    expect(outcome.instanceStoreDataLost).toBe(0);
+    expect(outcome.limitViolations).toBe(0);
+    const cassandra = plan.waves.flatMap((w) => w.items).filter((i) => i.groups.asg?.startsWith('cass-'));
+    expect(cassandra.length).toBeGreaterThan(50);
+    expect(cassandra.every((i) => i.remedy === 'reschedule')).toBe(true);
+    expect(outcome.halted).toBe(true);
+    expect(rollout.haltReason).toMatch(/failed of \d+ \(budget \d+\)$/);
+    expect(outcome.apiCalls.throttled).toBeGreaterThan(0); // 100+ reschedules at once drain the mutating bucket
+  });
+});
+
 describe('simulate: gates and honesty', () => {
   it('halts when more instances fail their health checks than the budget allows, and leaves the rest to AWS', async () => {
     const { outcome, events, rollout } = await simulate(
