@@ -1,23 +1,13 @@
 /** Scenario files: a fleet (ASGs and standalone groups over AZs), how AWS scheduled events on it, and EC2 behaviour. */
 import { z } from 'zod';
-import { formatPath } from '../lambda/core/config';
+import { formatPath, isoDuration } from '../lambda/core/config';
 import { ASG_TAG } from '../lambda/core/facts';
-import { MINUTE, parseIsoDuration } from '../lambda/core/time';
+import { MINUTE } from '../lambda/core/time';
 import { EVENT_CODES } from '../lambda/core/types';
 import { DEFAULT_BEHAVIOUR, type SimBehaviour, type SimEventSpec, type SimInstanceSpec } from './ec2';
 import { Rng } from './rng';
 
-const duration = z.string().transform((text, ctx) => {
-  const ms = parseIsoDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${text}" is not an ISO-8601 duration such as "P3D" or "PT6H"`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = isoDuration;
 const share = z.number().min(0).max(1);
 const minutesRange = z
   .tuple([z.number().min(0), z.number().min(0)])

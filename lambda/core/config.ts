@@ -18,21 +18,20 @@ export function resolveLimit(limit: CountOrPercent, population: number, minimum 
   return Math.max(minimum, Math.floor((population * limit.value) / 100));
 }
 
-const durationField = (defaultIso: string) =>
-  z
-    .string()
-    .default(defaultIso)
-    .transform((text, ctx) => {
-      const ms = parseIsoDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${text}" is not an ISO-8601 duration such as "PT2H" or "P1DT30M"`,
-        });
-        return z.NEVER;
-      }
-      return ms;
+/** An ISO-8601 duration string → milliseconds, with an error message that shows the expected form. */
+export const isoDuration = z.string().transform((text, ctx) => {
+  const ms = parseIsoDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not an ISO-8601 duration such as "PT2H" or "P1DT30M"`,
     });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const durationField = (defaultIso: string) => isoDuration.prefault(defaultIso);
 
 const countOrPercent = (minCount: number, what: string) =>
   z.union([z.number(), z.string()], { error: `expected ${what}` }).transform((v, ctx): CountOrPercent => {

@@ -8,7 +8,7 @@ import type { Ports } from './ports';
 import type { GateResult, WaveState } from './rollout';
 import {
   act,
-  DESCRIBE_BATCH,
+  bakeCheck,
   describeGate,
   gate,
   preflight,
@@ -175,41 +175,4 @@ export async function runLocalRollout(
     ...(haltReason === undefined ? {} : { haltReason }),
     notRun,
   };
-}
-
-/** After the bake time, verified instances must still be healthy; any that are not count as failures. */
-async function bakeCheck(ports: Ports, state: WaveState): Promise<void> {
-  const verified = state.items.filter((i) => i.phase === 'verified');
-  for (let i = 0; i < verified.length; i += DESCRIBE_BATCH) {
-    const statuses = await ports.fleet.describeStatus(
-      verified.slice(i, i + DESCRIBE_BATCH).map((v) => v.instanceId),
-    );
-    const byId = new Map(statuses.map((s) => [s.instanceId, s]));
-    for (const item of verified.slice(i, i + DESCRIBE_BATCH)) {
-      const s = byId.get(item.instanceId);
-      if (s && s.state === 'running' && s.instanceStatus === 'ok' && s.systemStatus === 'ok') continue;
-      item.phase = 'failed';
-      item.reason = `unhealthy during bake: ${s ? `${s.state}, instance ${s.instanceStatus}, system ${s.systemStatus}` : 'no longer described'}`;
-      await ports.ledger.record({
-        rolloutId: state.rolloutId,
-        at: ports.clock.now(),
-        waveIndex: state.waveIndex,
-        instanceId: item.instanceId,
-        kind: 'failed',
-        detail: { reason: item.reason },
-      });
-      await ports.reporter.emit({
-        detailType: 'Instance Remedy Failed',
-        time: new Date(ports.clock.now()).toISOString(),
-        detail: {
-          rolloutId: state.rolloutId,
-          region: state.region,
-          waveIndex: state.waveIndex,
-          instanceId: item.instanceId,
-          remedy: item.remedy,
-          reason: item.reason,
-        },
-      });
-    }
-  }
 }

@@ -98,6 +98,11 @@ export function preflightObjection(
 /** A reboot that should have migrated is judged only after this long (RebootInstances is asynchronous). */
 export const MIGRATION_GRACE = 5 * 60_000;
 
+/** Running with both status checks ok. */
+export function isHealthy(status: InstanceStatus): boolean {
+  return status.state === 'running' && status.instanceStatus === 'ok' && status.systemStatus === 'ok';
+}
+
 export type Assessment =
   | { readonly next: 'wait' }
   | { readonly next: 'fallback' }

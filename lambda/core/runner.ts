@@ -12,12 +12,13 @@ import {
   type GateResult,
   gateWave,
   isFinal,
+  isHealthy,
   preflightObjection,
   type WaveItemState,
   type WaveState,
 } from './rollout';
 import { iso } from './time';
-import { type InstanceFacts, isEventCode, type Plan, type PlanWave } from './types';
+import { type InstanceFacts, type InstanceStatus, isEventCode, type Plan, type PlanWave } from './types';
 
 /** Ids per mutating call (EC2 documents no maximum; AWS-FACTS §5) and per DescribeInstanceStatus (100). */
 export const ACTION_BATCH = 50;
@@ -29,6 +30,15 @@ export interface RolloutContext {
   readonly limits: ReadonlyMap<string, number>;
   /** Instances this rollout left out of service (failed items), with their groups: they use group capacity. */
   readonly unavailable: Map<string, readonly string[]>;
+}
+
+/** DescribeInstanceStatus for any number of ids, 100 a call; absent ids are terminated or unknown. */
+export async function describeStatuses(
+  ports: Ports,
+  ids: readonly string[],
+): Promise<Map<string, InstanceStatus>> {
+  const pages = await Promise.all(chunks(ids, DESCRIBE_BATCH).map((c) => ports.fleet.describeStatus(c)));
+  return new Map(pages.flat().map((s) => [s.instanceId, s]));
 }
 
 function chunks<T>(xs: readonly T[], size: number): T[][] {
@@ -147,11 +157,7 @@ export async function preflight(
   const now = ports.clock.now();
   const items = waveItems(wave, groupIdsOf);
   const ids = items.map((i) => i.instanceId);
-  const statuses = new Map(
-    (await Promise.all(chunks(ids, DESCRIBE_BATCH).map((c) => ports.fleet.describeStatus(c))))
-      .flat()
-      .map((s) => [s.instanceId, s]),
-  );
+  const statuses = await describeStatuses(ports, ids);
   const facts = new Map(
     (await Promise.all(chunks(ids, DESCRIBE_BATCH).map((c) => ports.fleet.describeFacts(c))))
       .flat()
@@ -288,42 +294,40 @@ export async function act(
   return state;
 }
 
-/** The API calls for claimed reboot and stop items, batched. Throttled ones stay `pending` for the next pass. */
-async function dispatch(ports: Ports, state: WaveState, items: readonly WaveItemState[]): Promise<void> {
+/** One mutating action for these items, 50 ids a call; returns the items that failed for good. */
+async function callBatched(
+  ports: Ports,
+  state: WaveState,
+  ids: readonly string[],
+  call: (batch: readonly string[]) => Promise<ActionOutcome[]>,
+  nextPhase: WaveItemState['phase'],
+): Promise<WaveItemState[]> {
   const now = ports.clock.now();
   const failed: WaveItemState[] = [];
-  const reboot = items.filter((i) => i.remedy === 'reboot-migrate').map((i) => i.instanceId);
-  const stop = items.filter((i) => i.remedy === 'stop-start').map((i) => i.instanceId);
-  for (const batch of chunks(reboot, ACTION_BATCH)) {
-    failed.push(
-      ...applyOutcomes(
-        state,
-        await ports.fleet.reboot(batch),
-        (i) => {
-          i.phase = 'verifying';
-        },
-        now,
-      ),
-    );
+  for (const batch of chunks(ids, ACTION_BATCH)) {
+    const onOk = (i: WaveItemState) => {
+      i.phase = nextPhase;
+    };
+    failed.push(...applyOutcomes(state, await call(batch), onOk, now));
   }
-  for (const batch of chunks(stop, ACTION_BATCH)) {
-    failed.push(
-      ...applyOutcomes(
-        state,
-        await ports.fleet.stop(batch),
-        (i) => {
-          i.phase = 'stopping';
-        },
-        now,
-      ),
-    );
-  }
-  for (const item of items)
+  return failed;
+}
+
+/** The API calls for claimed reboot and stop items, batched. Throttled ones stay `pending` for the next pass. */
+async function dispatch(ports: Ports, state: WaveState, items: readonly WaveItemState[]): Promise<void> {
+  const ids = (remedy: WaveItemState['remedy']) =>
+    items.filter((i) => i.remedy === remedy).map((i) => i.instanceId);
+  const failed = [
+    ...(await callBatched(ports, state, ids('reboot-migrate'), (b) => ports.fleet.reboot(b), 'verifying')),
+    ...(await callBatched(ports, state, ids('stop-start'), (b) => ports.fleet.stop(b), 'stopping')),
+  ];
+  for (const item of items) {
     if (item.phase === 'pending') item.reason = 'throttled: retried on the next verification pass';
+  }
   for (const item of failed) await reportFailure(ports, state, item);
 }
 
-async function reportFailure(ports: Ports, state: WaveState, item: WaveItemState): Promise<void> {
+export async function reportFailure(ports: Ports, state: WaveState, item: WaveItemState): Promise<void> {
   await ports.ledger.record({
     rolloutId: state.rolloutId,
     at: ports.clock.now(),
@@ -350,17 +354,9 @@ export async function verify(ports: Ports, state: WaveState): Promise<{ state: W
     state,
     open.filter((i) => i.phase === 'pending'),
   );
-  const statuses = new Map(
-    (
-      await Promise.all(
-        chunks(
-          open.map((i) => i.instanceId),
-          DESCRIBE_BATCH,
-        ).map((c) => ports.fleet.describeStatus(c)),
-      )
-    )
-      .flat()
-      .map((s) => [s.instanceId, s]),
+  const statuses = await describeStatuses(
+    ports,
+    open.map((i) => i.instanceId),
   );
   const toStart: string[] = [];
   const toFallBack: WaveItemState[] = [];
@@ -408,33 +404,16 @@ export async function verify(ports: Ports, state: WaveState): Promise<{ state: W
       detail: { from: 'reboot-migrate', to: 'stop-start' },
     });
   }
-  for (const batch of chunks(
-    toFallBack.map((i) => i.instanceId),
-    ACTION_BATCH,
-  )) {
-    failed.push(
-      ...applyOutcomes(
-        state,
-        await ports.fleet.stop(batch),
-        (i) => {
-          i.phase = 'stopping';
-        },
-        now,
-      ),
-    );
-  }
-  for (const batch of chunks(toStart, ACTION_BATCH)) {
-    failed.push(
-      ...applyOutcomes(
-        state,
-        await ports.fleet.start(batch),
-        (i) => {
-          i.phase = 'starting';
-        },
-        now,
-      ),
-    );
-  }
+  failed.push(
+    ...(await callBatched(
+      ports,
+      state,
+      toFallBack.map((i) => i.instanceId),
+      (b) => ports.fleet.stop(b),
+      'stopping',
+    )),
+    ...(await callBatched(ports, state, toStart, (b) => ports.fleet.start(b), 'starting')),
+  );
   for (const item of failed) await reportFailure(ports, state, item);
   return { state, done: state.items.every(isFinal) };
 }
@@ -447,4 +426,20 @@ export function gate(config: Config, state: WaveState): GateResult {
 
 export function describeGate(g: GateResult): string {
   return `${g.failures} failed of ${g.acted} (budget ${g.budget})`;
+}
+
+/** After the bake time, verified instances must still be healthy; any that are not count as failures. */
+export async function bakeCheck(ports: Ports, state: WaveState): Promise<void> {
+  const verified = state.items.filter((i) => i.phase === 'verified');
+  const statuses = await describeStatuses(
+    ports,
+    verified.map((v) => v.instanceId),
+  );
+  for (const item of verified) {
+    const s = statuses.get(item.instanceId);
+    if (s && isHealthy(s)) continue;
+    item.phase = 'failed';
+    item.reason = `unhealthy during bake: ${s ? `${s.state}, instance ${s.instanceStatus}, system ${s.systemStatus}` : 'no longer described'}`;
+    await reportFailure(ports, state, item);
+  }
 }

@@ -69,7 +69,10 @@ describe('simulate: the 2014-style mass reboot example', () => {
   const load = (f: string) => JSON.parse(readFileSync(join(root, 'examples/xen-2014', f), 'utf8'));
 
   it('never stops instance-store nodes, keeps group limits, and halts when too many nodes do not come back', async () => {
-    const { outcome, plan, rollout } = await simulate(parseScenario(load('scenario.json')), parseConfig(load('forestall.config.json')));
+    const { outcome, plan, rollout } = await simulate(
+      parseScenario(load('scenario.json')),
+      parseConfig(load('forestall.config.json')),
+    );
     expect(outcome.instances).toBe(3000);
     expect(outcome.instanceStoreDataLost).toBe(0);
     expect(outcome.limitViolations).toBe(0);
