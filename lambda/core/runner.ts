@@ -55,6 +55,24 @@ async function emit(
   await ports.reporter.emit({ detailType, time: iso(ports.clock.now()), detail });
 }
 
+/** Records one step of one item in the ledger (the full history an operator can audit). */
+async function recordItem(
+  ports: Ports,
+  state: WaveState,
+  item: WaveItemState,
+  kind: string,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  await ports.ledger.record({
+    rolloutId: state.rolloutId,
+    at: ports.clock.now(),
+    waveIndex: state.waveIndex,
+    instanceId: item.instanceId,
+    kind,
+    detail,
+  });
+}
+
 function itemDetail(state: WaveState, item: WaveItemState): ForestallEvent['detail'] {
   return {
     rolloutId: state.rolloutId,
@@ -194,14 +212,7 @@ export async function preflight(
     if (reason !== undefined) {
       item.phase = 'dropped';
       item.reason = reason;
-      await ports.ledger.record({
-        rolloutId: plan.rolloutId,
-        at: now,
-        waveIndex,
-        instanceId: item.instanceId,
-        kind: 'dropped',
-        detail: { reason },
-      });
+      await recordItem(ports, state, item, 'dropped', { reason });
       await emit(ports, 'Notice Skipped', { ...itemDetail(state, item), reason });
       continue;
     }
@@ -265,14 +276,7 @@ export async function act(
       item.phase = item.remedy === 'stop-start' ? 'stopping' : 'verifying'; // acted by an earlier invocation: verify only
       continue;
     }
-    await ports.ledger.record({
-      rolloutId: state.rolloutId,
-      at: now,
-      waveIndex: state.waveIndex,
-      instanceId: item.instanceId,
-      kind: 'act-begin',
-      detail: { remedy: item.remedy, dryRun: config.dryRun },
-    });
+    await recordItem(ports, state, item, 'act-begin', { remedy: item.remedy, dryRun: config.dryRun });
     if (config.dryRun) {
       item.phase = 'dry-run';
       item.reason = `dryRun: would ${item.remedy}`;
@@ -328,14 +332,7 @@ async function dispatch(ports: Ports, state: WaveState, items: readonly WaveItem
 }
 
 export async function reportFailure(ports: Ports, state: WaveState, item: WaveItemState): Promise<void> {
-  await ports.ledger.record({
-    rolloutId: state.rolloutId,
-    at: ports.clock.now(),
-    waveIndex: state.waveIndex,
-    instanceId: item.instanceId,
-    kind: 'failed',
-    detail: { reason: item.reason },
-  });
+  await recordItem(ports, state, item, 'failed', { reason: item.reason });
   await emit(ports, 'Instance Remedy Failed', {
     ...itemDetail(state, item),
     reason: item.reason ?? 'unknown',
@@ -374,14 +371,7 @@ export async function verify(ports: Ports, state: WaveState): Promise<{ state: W
     else if (a.next === 'verified') {
       item.phase = 'verified';
       item.verifiedAt = now;
-      await ports.ledger.record({
-        rolloutId: state.rolloutId,
-        at: now,
-        waveIndex: state.waveIndex,
-        instanceId: item.instanceId,
-        kind: 'verified',
-        detail: { remedy: item.remedy },
-      });
+      await recordItem(ports, state, item, 'verified', { remedy: item.remedy });
       await emit(ports, 'Instance Remedied', {
         ...itemDetail(state, item),
         durationSeconds: Math.round((now - (item.actedAt ?? now)) / 1000),
@@ -395,14 +385,7 @@ export async function verify(ports: Ports, state: WaveState): Promise<{ state: W
   const failed: WaveItemState[] = [];
   for (const item of toFallBack) {
     item.reason = 'reboot migration did not clear the event; falling back to stop-start';
-    await ports.ledger.record({
-      rolloutId: state.rolloutId,
-      at: now,
-      waveIndex: state.waveIndex,
-      instanceId: item.instanceId,
-      kind: 'fallback',
-      detail: { from: 'reboot-migrate', to: 'stop-start' },
-    });
+    await recordItem(ports, state, item, 'fallback', { from: 'reboot-migrate', to: 'stop-start' });
   }
   failed.push(
     ...(await callBatched(
