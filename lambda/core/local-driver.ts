@@ -71,7 +71,9 @@ export async function runLocalRollout(
   for (const s of plan.infeasible)
     await reporter.emit({ detailType: 'Plan Infeasible', time: iso(startedAt), detail: { ...base, ...s } });
 
-  const rescheduleFailures = await scheduleReschedules(ports, config, plan);
+  const rescheduleFailures = await scheduleReschedules(ports, config, plan, opts.region);
+  if (rescheduleFailures > 0)
+    say(`${rescheduleFailures} reschedule(s) failed; AWS keeps those events' own times`);
   const ctx: RolloutContext = { region: opts.region, limits: opts.limits, unavailable: new Map() };
   const waves: WaveOutcome[] = [];
   let haltReason: string | undefined;
@@ -100,7 +102,7 @@ export async function runLocalRollout(
     say(
       `entry ${index} ${entry.name} at ${iso(clock.now())}: ${live} to remedy, ${state.items.length - live} dropped at preflight`,
     );
-    await act(ports, config, state, rescheduleFailures);
+    await act(ports, config, state);
     for (;;) {
       const { done } = await verify(ports, state);
       if (done) break;

@@ -121,14 +121,16 @@ export function waveItems(
 /**
  * Before the whole rollout: ModifyInstanceEventStartTime for every `reschedule` item, to its entry's slot
  * (the call must come at least 60 minutes before the new start, so it cannot wait for the wave).
- * Returns the instances whose reschedule failed, with the error.
+ * A failure is reported; preflight then drops the item (`not-rescheduled`) and AWS keeps its own time.
+ * Returns how many reschedules failed.
  */
 export async function scheduleReschedules(
   ports: Ports,
   config: Config,
   plan: Plan,
-): Promise<Map<string, string>> {
-  const failed = new Map<string, string>();
+  region: string,
+): Promise<number> {
+  let failed = 0;
   for (const wave of plan.waves) {
     for (const item of wave.items) {
       if (item.remedy !== 'reschedule') continue;
@@ -155,7 +157,19 @@ export async function scheduleReschedules(
         kind: out.ok ? 'rescheduled' : 'reschedule-failed',
         detail: { notBefore: wave.startAt, ...(out.error ? { error: out.error } : {}) },
       });
-      if (!out.ok) failed.set(item.instanceId, `reschedule failed: ${out.error ?? 'unknown error'}`);
+      if (!out.ok) {
+        failed++;
+        await emit(ports, 'Instance Remedy Failed', {
+          rolloutId: plan.rolloutId,
+          region,
+          instanceId: item.instanceId,
+          eventId: item.eventId,
+          code: item.code,
+          remedy: 'reschedule',
+          deadline: item.deadline,
+          reason: `ModifyInstanceEventStartTime failed: ${out.error ?? 'unknown error'}; AWS keeps the event's own time`,
+        });
+      }
     }
   }
   return failed;
@@ -259,12 +273,7 @@ function applyOutcomes(
 }
 
 /** Applies each item's remedy (claimed first, so a duplicate invocation never acts twice). */
-export async function act(
-  ports: Ports,
-  config: Config,
-  state: WaveState,
-  rescheduleFailures: ReadonlyMap<string, string>,
-): Promise<WaveState> {
+export async function act(ports: Ports, config: Config, state: WaveState): Promise<WaveState> {
   const now = ports.clock.now();
   state.startedAt = now;
   state.verifyBy = now + config.verification.timeout;
@@ -281,17 +290,12 @@ export async function act(
       item.phase = 'dry-run';
       item.reason = `dryRun: would ${item.remedy}`;
     } else if (item.remedy === 'reschedule') {
-      const failure = rescheduleFailures.get(item.instanceId);
-      if (failure) {
-        item.phase = 'failed';
-        item.reason = failure;
-        await reportFailure(ports, state, item);
-      } else {
-        item.phase = 'verifying'; // AWS performs it in the event window that starts at this entry's slot
-        item.actedAt = now;
-        item.verifyBy = Math.max(now, item.windowEnd ?? now) + config.verification.timeout;
-        state.verifyBy = Math.max(state.verifyBy, item.verifyBy);
-      }
+      // Moved at rollout start (preflight dropped it if that failed); AWS performs it in the event window
+      // that starts at this entry's slot.
+      item.phase = 'verifying';
+      item.actedAt = now;
+      item.verifyBy = Math.max(now, item.windowEnd ?? now) + config.verification.timeout;
+      state.verifyBy = Math.max(state.verifyBy, item.verifyBy);
     } else claimed.push(item);
   }
   await dispatch(ports, state, claimed);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConfigInput, parseConfig } from '../../lambda/core/config';
+import { runLocalRollout } from '../../lambda/core/local-driver';
 import { groupIds, planRollout } from '../../lambda/core/planner';
 import { act, preflight } from '../../lambda/core/runner';
 import { SimEc2 } from '../../sim/ec2';
@@ -209,11 +210,50 @@ describe('runner steps', () => {
     await ports.clock.sleepUntil(Date.parse(plan.waves[0]?.startAt ?? ''));
     const first = await preflight(ports, cfg, plan, 0, ctx, groupIds);
     const second = await preflight(ports, cfg, plan, 0, ctx, groupIds);
-    await act(ports, cfg, first, new Map());
-    await act(ports, cfg, second, new Map());
+    await act(ports, cfg, first);
+    await act(ports, cfg, second);
     expect(world.apiCalls.RebootInstances).toBe(1);
     expect(second.items.length).toBeGreaterThan(0);
     expect(second.items.every((i) => i.phase === 'verifying')).toBe(true);
+  });
+
+  it('reports a reschedule EC2 refuses, then drops the item at preflight and leaves AWS its own time', async () => {
+    const s = scenario({
+      groups: [{ asg: 'web', count: 2 }],
+      events: { affected: 1, mix: { 'instance-reboot': 1 }, slots: ['P3D'], deadlineShare: 1 },
+    });
+    const fleet = buildFleet(s);
+    const planned = new SimEc2(fleet.start, fleet.instances, fleet.events, fleet.behaviour, new Rng(1));
+    const ports = simPorts(planned, 'us-east-1', new Rng(2));
+    const cfg = config({ maxUnavailablePerGroup: '100%', waves: [{ name: 'all', maxParallel: 2 }] });
+    const ids = fleet.instances.map((i) => i.instanceId);
+    const plan = planRollout(
+      (await ports.fleet.describeStatus(ids)).flatMap((x) => x.notices),
+      await ports.fleet.describeFacts(ids),
+      cfg,
+      planned.now,
+    );
+    expect(plan.waves[0]?.items.map((i) => i.remedy)).toEqual(['reschedule', 'reschedule']);
+    // Meanwhile EC2 changed the events: they can no longer be rescheduled.
+    const world = new SimEc2(
+      fleet.start,
+      fleet.instances,
+      fleet.events.map(({ notBeforeDeadline: _drop, ...e }) => e),
+      fleet.behaviour,
+      new Rng(1),
+    );
+    const live = simPorts(world, 'us-east-1', new Rng(2));
+    const result = await runLocalRollout(plan, cfg, live, { region: 'us-east-1', limits: new Map() });
+    const failures = live.reporter.events.filter((e) => e.detailType === 'Instance Remedy Failed');
+    expect(failures.map((e) => e.detail.reason)).toEqual(
+      Array(2).fill(
+        "ModifyInstanceEventStartTime failed: InvalidParameterValue: This event cannot be rescheduled: it has no NotBeforeDeadline.; AWS keeps the event's own time",
+      ),
+    );
+    expect(result.waves[0]?.state.items.map((i) => [i.phase, i.reason?.split(':')[0]])).toEqual([
+      ['dropped', 'not-rescheduled'],
+      ['dropped', 'not-rescheduled'],
+    ]);
   });
 
   it('drops at preflight an instance whose opt-in tag disappeared or that was terminated, with the reason', async () => {
