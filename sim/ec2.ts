@@ -75,6 +75,8 @@ interface SimEvent {
   notAfter?: number;
   readonly notBeforeDeadline?: number;
   readonly originalNotBefore: number;
+  /** ModifyInstanceEventStartTime moved it (possibly to the same time): its outage is the mover's. */
+  moved?: boolean;
   /** open → resolved; `hidden` events are gone from DescribeInstanceStatus (stop-start moved the host). */
   status: 'open' | 'completed' | 'hidden';
   resolvedBy?: 'forestall' | 'rescheduled' | 'aws';
@@ -228,7 +230,7 @@ export class SimEc2 {
         : 0;
     this.at(due + offset, () => {
       if (ev.status !== 'open' || ev.notBefore !== due) return; // cleared, or rescheduled to another time
-      this.performByAws(inst, ev, ev.notBefore === ev.originalNotBefore ? 'aws' : 'rescheduled');
+      this.performByAws(inst, ev, ev.moved ? 'rescheduled' : 'aws');
     });
   }
 
@@ -418,8 +420,11 @@ export class SimEc2 {
   } {
     this.call('DescribeInstanceTypes', 'describe');
     const types = new Map<string, boolean>();
-    for (const i of this.instances.values())
-      types.set(i.spec.instanceType, i.spec.instanceStore || i.spec.rootDevice === 'instance-store');
+    // Storage belongs to the type: if any instance of a type has instance store, the type has it.
+    for (const i of this.instances.values()) {
+      const has = i.spec.instanceStore || i.spec.rootDevice === 'instance-store';
+      types.set(i.spec.instanceType, has || (types.get(i.spec.instanceType) ?? false));
+    }
     return {
       InstanceTypes: [...types].map(([InstanceType, InstanceStorageSupported]) => ({
         InstanceType,
@@ -522,6 +527,7 @@ export class SimEc2 {
       );
     const shift = notBefore - ev.notBefore;
     ev.notBefore = notBefore;
+    ev.moved = true;
     if (ev.notAfter !== undefined) ev.notAfter += shift;
     this.armAwsTimer(inst, ev);
   }

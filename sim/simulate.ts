@@ -45,6 +45,9 @@ export interface SimulationRun {
   readonly rollout: RolloutResult;
   readonly limits: ReadonlyMap<string, number>;
   readonly events: ReturnType<typeof simPorts>['reporter']['events'];
+  /** Every outage in the simulated span, and each instance's group ids (for finer measurements). */
+  readonly outages: readonly Outage[];
+  readonly groupsById: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface SimulateOptions {
@@ -158,5 +161,5 @@ export async function simulate(
       peakUnavailableByGroup: peakByGroup(baseline.outagesUntil(end), groupsById, ['aws']),
     },
   };
-  return { outcome, plan, rollout, limits, events: ports.reporter.events };
+  return { outcome, plan, rollout, limits, events: ports.reporter.events, outages, groupsById };
 }

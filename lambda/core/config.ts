@@ -164,8 +164,12 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((c, ctx) => {
-    if (c.verification.timeout < 60_000) {
-      ctx.addIssue({ code: 'custom', path: ['verification', 'timeout'], message: 'must be at least PT1M' });
+    if (c.verification.timeout < 5 * 60_000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['verification', 'timeout'],
+        message: 'must be at least PT5M: a stop, a start and the status checks take minutes',
+      });
     }
     if (c.verification.pollInterval <= 0 || c.verification.pollInterval > c.verification.timeout) {
       ctx.addIssue({

@@ -1,6 +1,7 @@
 /**
  * Runs a whole rollout in-process through the runner steps, in the order the state machine will use:
- * reschedules, then per entry: wait for slot, preflight, [approval], act, verify loop, gate, bake check.
+ * per entry: wait for slot, preflight, [approval], act, verify loop, bake check, gate. Reschedule calls are
+ * made while waiting, each as late as AWS allows; instances Forestall stopped are always started again.
  */
 import type { Config } from './config';
 import { groupIds } from './planner';
@@ -10,10 +11,13 @@ import {
   act,
   bakeCheck,
   describeGate,
+  describeStatuses,
   gate,
   preflight,
   type RolloutContext,
-  scheduleReschedules,
+  rescheduleCalls,
+  rescheduleOne,
+  restartStopped,
   verify,
 } from './runner';
 import { formatDuration, iso } from './time';
@@ -71,19 +75,42 @@ export async function runLocalRollout(
   for (const s of plan.infeasible)
     await reporter.emit({ detailType: 'Plan Infeasible', time: iso(startedAt), detail: { ...base, ...s } });
 
-  const rescheduleFailures = await scheduleReschedules(ports, config, plan, opts.region);
-  if (rescheduleFailures > 0)
-    say(`${rescheduleFailures} reschedule(s) failed; AWS keeps those events' own times`);
-  const ctx: RolloutContext = { region: opts.region, limits: opts.limits, unavailable: new Map() };
+  const ctx: RolloutContext = {
+    region: opts.region,
+    limits: opts.limits,
+    unavailable: new Map(),
+    restart: new Set(),
+    moved: new Map(),
+  };
   const waves: WaveOutcome[] = [];
   let haltReason: string | undefined;
+
+  // Reschedule calls fall due while the rollout waits; a halt cancels those not yet made.
+  const toMove = plan.waves.flatMap((w) =>
+    w.items.filter((i) => i.remedy === 'reschedule').map((i) => i.instanceId),
+  );
+  const originals = new Map<string, number>();
+  for (const s of (await describeStatuses(ports, [...new Set(toMove)])).values()) {
+    for (const n of s.notices) originals.set(n.eventId, n.notBefore);
+  }
+  const calls = rescheduleCalls(plan, originals, clock.now(), groupIds);
+  let nextCall = 0;
+  const advance = async (t: number): Promise<void> => {
+    for (let c = calls[nextCall]; c && c.callAt <= t && haltReason === undefined; c = calls[++nextCall]) {
+      if (clock.now() < c.callAt) await clock.sleepUntil(c.callAt);
+      const outcome = await rescheduleOne(ports, config, plan, c, ctx);
+      if (outcome === 'failed' || outcome === 'skipped')
+        say(`reschedule of ${c.instanceId} ${outcome}; AWS keeps its own time`);
+    }
+    if (clock.now() < t) await clock.sleepUntil(t);
+  };
 
   for (let index = 0; index < plan.waves.length && haltReason === undefined; index++) {
     const entry = plan.waves[index];
     if (!entry) break;
     const waveConfig = config.waves.find((w) => w.name === entry.name);
-    const slot = Date.parse(entry.startAt);
-    if (clock.now() < slot) await clock.sleepUntil(slot);
+    await advance(Date.parse(entry.startAt));
+    await restartStopped(ports, plan.rolloutId, ctx);
     const state = await preflight(ports, config, plan, index, ctx, groupIds);
     const live = state.items.filter((i) => i.phase === 'pending').length;
     if (waveConfig?.approval && live > 0) {
@@ -106,17 +133,19 @@ export async function runLocalRollout(
     for (;;) {
       const { done } = await verify(ports, state);
       if (done) break;
-      await clock.sleepUntil(
+      await advance(
         Math.min(clock.now() + config.verification.pollInterval, Math.max(state.verifyBy, clock.now() + 1)),
       );
     }
     const bake = waveConfig?.bake ?? 0;
     if (bake > 0 && state.items.some((i) => i.phase === 'verified')) {
-      await clock.sleepUntil(clock.now() + bake);
+      await advance(clock.now() + bake);
       await bakeCheck(ports, state);
     }
     for (const item of state.items) {
-      if (item.phase === 'failed') ctx.unavailable.set(item.instanceId, item.groupIds);
+      if (item.phase !== 'failed') continue;
+      ctx.unavailable.set(item.instanceId, item.groupIds);
+      if (item.stopIssued && !item.startIssued) ctx.restart.add(item.instanceId);
     }
     const g = gate(config, state);
     const verified = state.items.filter((i) => i.phase === 'verified').length;
@@ -140,6 +169,14 @@ export async function runLocalRollout(
     if (g.halt) haltReason = `entry ${index} (${entry.name}): ${describeGate(g)}`;
   }
 
+  // Never leave behind an instance Forestall stopped: start the stragglers once they are stopped.
+  for (let tries = 0; (await restartStopped(ports, plan.rolloutId, ctx)) > 0 && tries < 60; tries++) {
+    await clock.sleepUntil(clock.now() + config.verification.pollInterval);
+  }
+  if (ctx.restart.size > 0) say(`could not start again: ${[...ctx.restart].join(', ')}`);
+  const unrescheduled = calls.length - nextCall;
+  if (unrescheduled > 0)
+    say(`${unrescheduled} reschedule(s) not made after the halt; AWS keeps those events' own times`);
   const notRun = plan.waves
     .slice(waves.length)
     .reduce((n, w) => n + new Set(w.items.map((i) => i.instanceId)).size, 0);

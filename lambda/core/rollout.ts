@@ -35,6 +35,9 @@ export interface WaveItemState {
   windowEnd?: number;
   /** When this item's verification times out (set by act). */
   verifyBy?: number;
+  /** Forestall stopped this instance, and whether it started it again: it never leaves one stopped. */
+  stopIssued?: boolean;
+  startIssued?: boolean;
   actedAt?: number;
   verifiedAt?: number;
 }
@@ -122,6 +125,7 @@ export function assessItem(
     return { next: 'failed', reason: 'instance terminated or no longer described' };
   }
   if (item.phase === 'stopping') {
+    // Start a stopped instance even after the timeout: Forestall never leaves behind one it stopped.
     if (status.state === 'stopped') return { next: 'start' };
     return timedOut
       ? { next: 'failed', reason: `did not stop before the verification timeout (state ${status.state})` }

@@ -30,6 +30,44 @@ export interface RolloutContext {
   readonly limits: ReadonlyMap<string, number>;
   /** Instances this rollout left out of service (failed items), with their groups: they use group capacity. */
   readonly unavailable: Map<string, readonly string[]>;
+  /** Instances Forestall stopped and has not started again (their verification timed out mid-way). */
+  readonly restart: Set<string>;
+  /** Events moved into each entry so far, counted per group. */
+  readonly moved: Map<number, Map<string, number>>;
+}
+
+function downByGroup(ctx: RolloutContext): Map<string, number> {
+  const used = new Map<string, number>();
+  for (const groups of ctx.unavailable.values()) for (const g of groups) used.set(g, (used.get(g) ?? 0) + 1);
+  return used;
+}
+
+/**
+ * Starts again every instance Forestall stopped whose stop-start did not finish (it timed out while the
+ * instance was still stopping, or StartInstances failed). Returns how many are still waiting.
+ */
+export async function restartStopped(ports: Ports, rolloutId: string, ctx: RolloutContext): Promise<number> {
+  if (ctx.restart.size === 0) return 0;
+  const statuses = await describeStatuses(ports, [...ctx.restart]);
+  const stopped: string[] = [];
+  for (const id of [...ctx.restart]) {
+    const s = statuses.get(id);
+    if (s?.state === 'stopped') stopped.push(id);
+    else if (!s || s.state !== 'stopping') ctx.restart.delete(id); // running again, or gone
+  }
+  for (const batch of chunks(stopped, ACTION_BATCH)) {
+    for (const o of await ports.fleet.start(batch)) {
+      await ports.ledger.record({
+        rolloutId,
+        at: ports.clock.now(),
+        instanceId: o.instanceId,
+        kind: o.ok ? 'restarted' : 'restart-failed',
+        detail: o.error ? { error: o.error } : {},
+      });
+      if (o.ok || !o.retryable) ctx.restart.delete(o.instanceId);
+    }
+  }
+  return ctx.restart.size;
 }
 
 /** DescribeInstanceStatus for any number of ids, 100 a call; absent ids are terminated or unknown. */
@@ -118,61 +156,123 @@ export function waveItems(
   return [...byInstance.values()];
 }
 
+/** Calls ModifyInstanceEventStartTime this long before AWS's limits (event start - 5 min, new start - 60 min). */
+export const RESCHEDULE_CALL_MARGIN = 15 * 60_000;
+
+export interface RescheduleCall {
+  readonly waveIndex: number;
+  readonly instanceId: string;
+  readonly eventId: string;
+  readonly code: string;
+  readonly deadline: string;
+  readonly slot: number;
+  /** As late as AWS allows, so that a halt or a failure before then still leaves AWS its own time. */
+  readonly callAt: number;
+  readonly groupIds: readonly string[];
+}
+
+/** The ModifyInstanceEventStartTime calls of a plan, in the order they fall due. */
+export function rescheduleCalls(
+  plan: Plan,
+  originalNotBefore: ReadonlyMap<string, number>,
+  now: number,
+  groupIdsOf: (g: Readonly<Record<string, string>>) => string[],
+): RescheduleCall[] {
+  const calls: RescheduleCall[] = [];
+  plan.waves.forEach((wave, waveIndex) => {
+    const slot = Date.parse(wave.startAt);
+    for (const it of wave.items) {
+      if (it.remedy !== 'reschedule') continue;
+      const original = originalNotBefore.get(it.eventId) ?? now;
+      const callAt = Math.max(
+        now,
+        Math.min(original - RESCHEDULE_CALL_MARGIN, slot - 60 * 60_000 - RESCHEDULE_CALL_MARGIN),
+      );
+      calls.push({
+        waveIndex,
+        instanceId: it.instanceId,
+        eventId: it.eventId,
+        code: it.code,
+        deadline: it.deadline,
+        slot,
+        callAt,
+        groupIds: groupIdsOf(it.groups),
+      });
+    }
+  });
+  return calls.sort(
+    (a, b) => a.callAt - b.callAt || (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0),
+  );
+}
+
 /**
- * Before the whole rollout: ModifyInstanceEventStartTime for every `reschedule` item, to its entry's slot
- * (the call must come at least 60 minutes before the new start, so it cannot wait for the wave).
- * A failure is reported; preflight then drops the item (`not-rescheduled`) and AWS keeps its own time.
- * Returns how many reschedules failed.
+ * One reschedule, claimed first. Not made while an earlier failure of this rollout is still out of service
+ * in one of the instance's groups (AWS would act at the slot whatever preflight then finds). Whatever is not
+ * rescheduled is dropped at preflight (`not-rescheduled`) and AWS keeps the event's own time.
  */
-export async function scheduleReschedules(
+export async function rescheduleOne(
   ports: Ports,
   config: Config,
   plan: Plan,
-  region: string,
-): Promise<number> {
-  let failed = 0;
-  for (const wave of plan.waves) {
-    for (const item of wave.items) {
-      if (item.remedy !== 'reschedule') continue;
-      const key = `${plan.rolloutId}#reschedule#${item.instanceId}#${item.eventId}`;
-      if (!(await ports.ledger.claim(key, ports.clock.now()))) continue;
-      const slot = Date.parse(wave.startAt);
-      if (config.dryRun) {
-        await ports.ledger.record({
-          rolloutId: plan.rolloutId,
-          at: ports.clock.now(),
-          instanceId: item.instanceId,
-          eventId: item.eventId,
-          kind: 'dry-run',
-          detail: { action: 'reschedule', notBefore: wave.startAt },
-        });
-        continue;
-      }
-      const out = await ports.fleet.reschedule(item.instanceId, item.eventId, slot);
-      await ports.ledger.record({
-        rolloutId: plan.rolloutId,
-        at: ports.clock.now(),
-        instanceId: item.instanceId,
-        eventId: item.eventId,
-        kind: out.ok ? 'rescheduled' : 'reschedule-failed',
-        detail: { notBefore: wave.startAt, ...(out.error ? { error: out.error } : {}) },
-      });
-      if (!out.ok) {
-        failed++;
-        await emit(ports, 'Instance Remedy Failed', {
-          rolloutId: plan.rolloutId,
-          region,
-          instanceId: item.instanceId,
-          eventId: item.eventId,
-          code: item.code,
-          remedy: 'reschedule',
-          deadline: item.deadline,
-          reason: `ModifyInstanceEventStartTime failed: ${out.error ?? 'unknown error'}; AWS keeps the event's own time`,
-        });
-      }
-    }
+  call: RescheduleCall,
+  ctx: RolloutContext,
+): Promise<'rescheduled' | 'skipped' | 'failed' | 'dry-run' | 'duplicate'> {
+  const detail = {
+    rolloutId: plan.rolloutId,
+    region: ctx.region,
+    waveIndex: call.waveIndex,
+    instanceId: call.instanceId,
+    eventId: call.eventId,
+    code: call.code,
+    remedy: 'reschedule',
+    deadline: call.deadline,
+  };
+  const record = (kind: string, extra: Record<string, unknown>) =>
+    ports.ledger.record({
+      rolloutId: plan.rolloutId,
+      at: ports.clock.now(),
+      waveIndex: call.waveIndex,
+      instanceId: call.instanceId,
+      eventId: call.eventId,
+      kind,
+      detail: { notBefore: iso(call.slot), ...extra },
+    });
+  if (
+    !(await ports.ledger.claim(
+      `${plan.rolloutId}#reschedule#${call.instanceId}#${call.eventId}`,
+      ports.clock.now(),
+    ))
+  )
+    return 'duplicate';
+  if (config.dryRun) {
+    await record('dry-run', { action: 'reschedule' });
+    return 'dry-run';
   }
-  return failed;
+  // AWS will act at the slot whatever preflight then finds: move the event only while its groups, counting
+  // earlier failures still down and the events already moved into this entry, have room for it.
+  const moved = ctx.moved.get(call.waveIndex) ?? new Map<string, number>();
+  const used = downByGroup(ctx);
+  const full = call.groupIds.find(
+    (g) => (used.get(g) ?? 0) + (moved.get(g) ?? 0) >= (ctx.limits.get(g) ?? 1),
+  );
+  if (full !== undefined) {
+    const reason = `group-capacity: ${full} has earlier failures still out of service; AWS keeps the event's own time`;
+    await record('reschedule-skipped', { reason });
+    await emit(ports, 'Notice Skipped', { ...detail, reason });
+    return 'skipped';
+  }
+  const out = await ports.fleet.reschedule(call.instanceId, call.eventId, call.slot);
+  await record(out.ok ? 'rescheduled' : 'reschedule-failed', out.error ? { error: out.error } : {});
+  if (out.ok) {
+    for (const g of call.groupIds) moved.set(g, (moved.get(g) ?? 0) + 1);
+    ctx.moved.set(call.waveIndex, moved);
+    return 'rescheduled';
+  }
+  await emit(ports, 'Instance Remedy Failed', {
+    ...detail,
+    reason: `ModifyInstanceEventStartTime failed: ${out.error ?? 'unknown error'}; AWS keeps the event's own time`,
+  });
+  return 'failed';
 }
 
 /** Re-reads the entry's instances and keeps only those still safe and useful to act on. */
@@ -205,24 +305,39 @@ export async function preflight(
     verifyBy: now + config.verification.timeout,
     items,
   };
-  const used = new Map<string, number>();
-  for (const groups of ctx.unavailable.values()) for (const g of groups) used.set(g, (used.get(g) ?? 0) + 1);
-  for (const item of items) {
-    const objection = preflightObjection(
+  // Earlier failures still out of service use their groups' capacity; those that recovered free it.
+  const earlier = await describeStatuses(ports, [...ctx.unavailable.keys()]);
+  for (const [id, s] of earlier) if (isHealthy(s)) ctx.unavailable.delete(id);
+  const used = downByGroup(ctx);
+  const objections = new Map(
+    items.map((item) => [
       item,
-      statuses.get(item.instanceId),
-      facts.get(item.instanceId),
-      config.optInTag,
-      now,
-      config.verification.timeout,
-      config.deadlineMargin,
-    );
-    const full = item.groupIds.find((g) => (used.get(g) ?? 0) >= (ctx.limits.get(g) ?? 1));
+      preflightObjection(
+        item,
+        statuses.get(item.instanceId),
+        facts.get(item.instanceId),
+        config.optInTag,
+        now,
+        config.verification.timeout,
+        config.deadlineMargin,
+      ),
+    ]),
+  );
+  // Rescheduled events happen at the slot regardless: count them first, then admit the rest within limits.
+  const ordered = [
+    ...items.filter((i) => i.remedy === 'reschedule'),
+    ...items.filter((i) => i.remedy !== 'reschedule'),
+  ];
+  for (const item of ordered) {
+    const full =
+      item.remedy === 'reschedule'
+        ? undefined
+        : item.groupIds.find((g) => (used.get(g) ?? 0) >= (ctx.limits.get(g) ?? 1));
     const reason =
-      objection ??
+      objections.get(item) ??
       (full === undefined
         ? undefined
-        : `group-capacity: ${full} already has ${used.get(full)} instance(s) out of service after earlier failures`);
+        : `group-capacity: ${full} already has ${used.get(full)} instance(s) out of service`);
     if (reason !== undefined) {
       item.phase = 'dropped';
       item.reason = reason;
@@ -315,6 +430,8 @@ async function callBatched(
   for (const batch of chunks(ids, ACTION_BATCH)) {
     const onOk = (i: WaveItemState) => {
       i.phase = nextPhase;
+      if (nextPhase === 'stopping') i.stopIssued = true;
+      if (nextPhase === 'starting') i.startIssued = true;
     };
     failed.push(...applyOutcomes(state, await call(batch), onOk, now));
   }

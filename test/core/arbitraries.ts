@@ -83,7 +83,7 @@ export const configArb: fc.Arbitrary<Config> = fc
     ),
     remedies: remediesArb,
     instanceStoreDisposable: fc.boolean(),
-    timeout: isoMinutes(1, 90),
+    timeout: isoMinutes(5, 90),
   })
   .map((c) =>
     parseConfig({

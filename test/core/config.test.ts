@@ -139,7 +139,10 @@ describe('parseConfig', () => {
     ],
     [{ dryrun: false }, 'dryrun: unknown field (check its spelling against the config reference)'],
     [{ regions: ['US East'] }, 'regions[0]: expected an AWS Region code such as "us-east-1"'],
-    [{ verification: { timeout: 'PT30S' } }, 'verification.timeout: must be at least PT1M'],
+    [
+      { verification: { timeout: 'PT3M' } },
+      'verification.timeout: must be at least PT5M: a stop, a start and the status checks take minutes',
+    ],
   ])('rejects %j', (input, message) => {
     expect(problems(input)).toContain(message);
   });

@@ -82,7 +82,10 @@ describe('simulate: the 2014-style mass reboot example', () => {
     expect(cassandra.every((i) => i.remedy === 'reschedule')).toBe(true);
     expect(outcome.halted).toBe(true);
     expect(rollout.haltReason).toMatch(/failed of \d+ \(budget \d+\)$/);
-    expect(outcome.apiCalls.throttled).toBeGreaterThan(0); // 100+ reschedules at once drain the mutating bucket
+    // Reschedules are made as late as AWS allows, so the halt still leaves AWS its own time for the rest.
+    expect(outcome.apiCalls.ModifyInstanceEventStartTime).toBeLessThan(
+      plan.waves.flatMap((w) => w.items).filter((i) => i.remedy === 'reschedule').length,
+    );
   });
 });
 
@@ -206,7 +209,13 @@ describe('runner steps', () => {
       cfg,
       world.now,
     );
-    const ctx = { region: 'us-east-1', limits: new Map([['asg=web', 4]]), unavailable: new Map() };
+    const ctx = {
+      region: 'us-east-1',
+      limits: new Map([['asg=web', 4]]),
+      unavailable: new Map(),
+      restart: new Set<string>(),
+      moved: new Map(),
+    };
     await ports.clock.sleepUntil(Date.parse(plan.waves[0]?.startAt ?? ''));
     const first = await preflight(ports, cfg, plan, 0, ctx, groupIds);
     const second = await preflight(ports, cfg, plan, 0, ctx, groupIds);
@@ -284,7 +293,13 @@ describe('runner steps', () => {
       fleet.behaviour,
       new Rng(1),
     );
-    const ctx = { region: 'us-east-1', limits: new Map(), unavailable: new Map() };
+    const ctx = {
+      region: 'us-east-1',
+      limits: new Map(),
+      unavailable: new Map(),
+      restart: new Set<string>(),
+      moved: new Map(),
+    };
     const a = await preflight(simPorts(untagged, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx, groupIds);
     const b = await preflight(simPorts(gone, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx, groupIds);
     const first = (w: typeof a) => w.items.find((i) => i.instanceId === ids[0]);
