@@ -53,7 +53,7 @@ export async function restartStopped(ports: Ports, rolloutId: string, ctx: Rollo
   for (const id of [...ctx.restart]) {
     const s = statuses.get(id);
     if (s?.state === 'stopped') stopped.push(id);
-    else if (!s || s.state !== 'stopping') ctx.restart.delete(id); // running again, or gone
+    else if (s?.state !== 'stopping') ctx.restart.delete(id); // running again, or gone
   }
   for (const batch of chunks(stopped, ACTION_BATCH)) {
     for (const o of await ports.fleet.start(batch)) {
