@@ -265,6 +265,36 @@ describe('runner steps', () => {
     ]);
   });
 
+  it('starts again an instance it stopped even when the stop outlasted the verification timeout', async () => {
+    const s = scenario({
+      groups: [{ asg: 'web', count: 1 }],
+      events: { affected: 1, mix: { 'instance-stop': 1 }, slots: ['P3D'] },
+    });
+    const fleet = buildFleet(s);
+    const slowStop = { ...fleet.behaviour, stopDuration: [10 * 60_000, 10 * 60_000] as const };
+    const world = new SimEc2(fleet.start, fleet.instances, fleet.events, slowStop, new Rng(1));
+    const ports = simPorts(world, 'us-east-1', new Rng(2));
+    const cfg = config({ verification: { timeout: 'PT5M' }, instanceStoreDisposable: true });
+    const ids = fleet.instances.map((i) => i.instanceId);
+    const plan = planRollout(
+      (await ports.fleet.describeStatus(ids)).flatMap((x) => x.notices),
+      await ports.fleet.describeFacts(ids),
+      cfg,
+      world.now,
+    );
+    const result = await runLocalRollout(plan, cfg, ports, {
+      region: 'us-east-1',
+      limits: new Map([['asg=web', 1]]),
+    });
+    expect(result.waves[0]?.state.items[0]).toMatchObject({
+      phase: 'failed',
+      reason: 'did not stop before the verification timeout (state stopping)',
+    });
+    expect(ports.ledger.entries.filter((e) => e.kind === 'restarted').map((e) => e.instanceId)).toEqual(ids);
+    world.advanceTo(world.now + 30 * 60_000);
+    expect((await ports.fleet.describeStatus(ids))[0]?.state).toBe('running');
+  });
+
   it('drops at preflight an instance whose opt-in tag disappeared or that was terminated, with the reason', async () => {
     const s = scenario({ groups: [{ asg: 'web', count: 2 }] });
     const fleet = buildFleet(s);
