@@ -9,7 +9,7 @@
  * - every notice lands in exactly one of waves, skipped, infeasible.
  */
 import { createHash } from 'node:crypto';
-import { type Config, resolveLimit, type WaveConfig } from './config';
+import { type Config, resolveLimit } from './config';
 import { MinHeap } from './heap';
 import { chooseRemedy } from './remedy';
 import { formatDuration, iso, MINUTE } from './time';
@@ -57,10 +57,6 @@ export function groupLimits(
   const limits = new Map<string, number>();
   for (const [g, size] of sizes) limits.set(g, resolveLimit(config.maxUnavailablePerGroup, size));
   return limits;
-}
-
-export function matchesWave(facts: InstanceFacts, wave: WaveConfig): boolean {
-  return Object.entries(wave.match.tags).every(([k, v]) => facts.tags[k] === v);
 }
 
 /** One instance to act on: its notices share one remedy and one slot. */
