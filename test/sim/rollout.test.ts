@@ -1,11 +1,11 @@
 /** The real planner and runner against the simulator: outcomes, gates, idempotency, throttling, verification honesty. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ConfigInput, parseConfig } from '../../lambda/core/config';
+import { type Config, type ConfigInput, parseConfig } from '../../lambda/core/config';
 import { runLocalRollout } from '../../lambda/core/local-driver';
 import { groupIds, planRollout } from '../../lambda/core/planner';
 import { act, preflight } from '../../lambda/core/runner';
-import { SimEc2 } from '../../sim/ec2';
+import { type SimBehaviour, SimEc2 } from '../../sim/ec2';
 import { ScriptedApprovals, simPorts } from '../../sim/ports';
 import { Rng } from '../../sim/rng';
 import { buildFleet, parseScenario, type Scenario } from '../../sim/scenario';
@@ -37,6 +37,31 @@ const config = (over: ConfigInput = {}) =>
     waves: [{ name: 'all', maxParallel: '50%', bake: 'PT0S', failureBudget: 0 }],
     ...over,
   });
+
+/** A simulated Region for a scenario, its ports, and the plan the real planner makes for it now. */
+async function planned(s: Scenario, cfg: Config, behaviour: Partial<SimBehaviour> = {}) {
+  const fleet = buildFleet(s);
+  const world = new SimEc2(
+    fleet.start,
+    fleet.instances,
+    fleet.events,
+    { ...fleet.behaviour, ...behaviour },
+    new Rng(1),
+  );
+  const ports = simPorts(world, 'us-east-1', new Rng(2));
+  const ids = fleet.instances.map((i) => i.instanceId);
+  const notices = (await ports.fleet.describeStatus(ids)).flatMap((x) => x.notices);
+  const plan = planRollout(notices, await ports.fleet.describeFacts(ids), cfg, world.now);
+  return { fleet, world, ports, ids, plan };
+}
+
+const freshContext = (limits: Map<string, number> = new Map()) => ({
+  region: 'us-east-1',
+  limits,
+  unavailable: new Map(),
+  restart: new Set<string>(),
+  moved: new Map(),
+});
 
 describe('simulate: the demo fleet', () => {
   it('clears every planned event ahead of AWS, within every group limit, and beats AWS own schedule', async () => {
@@ -197,25 +222,9 @@ describe('simulate: API limits', () => {
 
 describe('runner steps', () => {
   it('acts once when act is invoked twice for the same entry (a retried Lambda)', async () => {
-    const s = scenario({ groups: [{ asg: 'web', count: 4 }] });
-    const fleet = buildFleet(s);
-    const world = new SimEc2(fleet.start, fleet.instances, fleet.events, fleet.behaviour, new Rng(1));
-    const ports = simPorts(world, 'us-east-1', new Rng(2));
     const cfg = config({ waves: [{ name: 'all', maxParallel: 4, bake: 'PT0S' }], leadTime: 'P7D' });
-    const ids = fleet.instances.map((i) => i.instanceId);
-    const plan = planRollout(
-      (await ports.fleet.describeStatus(ids)).flatMap((x) => x.notices),
-      await ports.fleet.describeFacts(ids),
-      cfg,
-      world.now,
-    );
-    const ctx = {
-      region: 'us-east-1',
-      limits: new Map([['asg=web', 4]]),
-      unavailable: new Map(),
-      restart: new Set<string>(),
-      moved: new Map(),
-    };
+    const { world, ports, plan } = await planned(scenario({ groups: [{ asg: 'web', count: 4 }] }), cfg);
+    const ctx = freshContext(new Map([['asg=web', 4]]));
     await ports.clock.sleepUntil(Date.parse(plan.waves[0]?.startAt ?? ''));
     const first = await preflight(ports, cfg, plan, 0, ctx, groupIds);
     const second = await preflight(ports, cfg, plan, 0, ctx, groupIds);
@@ -227,21 +236,12 @@ describe('runner steps', () => {
   });
 
   it('reports a reschedule EC2 refuses, then drops the item at preflight and leaves AWS its own time', async () => {
+    const cfg = config({ maxUnavailablePerGroup: '100%', waves: [{ name: 'all', maxParallel: 2 }] });
     const s = scenario({
       groups: [{ asg: 'web', count: 2 }],
       events: { affected: 1, mix: { 'instance-reboot': 1 }, slots: ['P3D'], deadlineShare: 1 },
     });
-    const fleet = buildFleet(s);
-    const planned = new SimEc2(fleet.start, fleet.instances, fleet.events, fleet.behaviour, new Rng(1));
-    const ports = simPorts(planned, 'us-east-1', new Rng(2));
-    const cfg = config({ maxUnavailablePerGroup: '100%', waves: [{ name: 'all', maxParallel: 2 }] });
-    const ids = fleet.instances.map((i) => i.instanceId);
-    const plan = planRollout(
-      (await ports.fleet.describeStatus(ids)).flatMap((x) => x.notices),
-      await ports.fleet.describeFacts(ids),
-      cfg,
-      planned.now,
-    );
+    const { fleet, plan } = await planned(s, cfg);
     expect(plan.waves[0]?.items.map((i) => i.remedy)).toEqual(['reschedule', 'reschedule']);
     // Meanwhile EC2 changed the events: they can no longer be rescheduled.
     const world = new SimEc2(
@@ -266,22 +266,12 @@ describe('runner steps', () => {
   });
 
   it('starts again an instance it stopped even when the stop outlasted the verification timeout', async () => {
+    const cfg = config({ verification: { timeout: 'PT5M' }, instanceStoreDisposable: true });
     const s = scenario({
       groups: [{ asg: 'web', count: 1 }],
       events: { affected: 1, mix: { 'instance-stop': 1 }, slots: ['P3D'] },
     });
-    const fleet = buildFleet(s);
-    const slowStop = { ...fleet.behaviour, stopDuration: [10 * 60_000, 10 * 60_000] as const };
-    const world = new SimEc2(fleet.start, fleet.instances, fleet.events, slowStop, new Rng(1));
-    const ports = simPorts(world, 'us-east-1', new Rng(2));
-    const cfg = config({ verification: { timeout: 'PT5M' }, instanceStoreDisposable: true });
-    const ids = fleet.instances.map((i) => i.instanceId);
-    const plan = planRollout(
-      (await ports.fleet.describeStatus(ids)).flatMap((x) => x.notices),
-      await ports.fleet.describeFacts(ids),
-      cfg,
-      world.now,
-    );
+    const { world, ports, ids, plan } = await planned(s, cfg, { stopDuration: [10 * 60_000, 10 * 60_000] });
     const result = await runLocalRollout(plan, cfg, ports, {
       region: 'us-east-1',
       limits: new Map([['asg=web', 1]]),
@@ -296,19 +286,8 @@ describe('runner steps', () => {
   });
 
   it('drops at preflight an instance whose opt-in tag disappeared or that was terminated, with the reason', async () => {
-    const s = scenario({ groups: [{ asg: 'web', count: 2 }] });
-    const fleet = buildFleet(s);
-    const world = new SimEc2(fleet.start, fleet.instances, fleet.events, fleet.behaviour, new Rng(1));
-    const ports = simPorts(world, 'us-east-1', new Rng(2));
     const cfg = config({ waves: [{ name: 'all', maxParallel: 2 }] });
-    const ids = fleet.instances.map((i) => i.instanceId);
-    const facts = await ports.fleet.describeFacts(ids);
-    const plan = planRollout(
-      (await ports.fleet.describeStatus(ids)).flatMap((x) => x.notices),
-      facts,
-      cfg,
-      world.now,
-    );
+    const { fleet, ids, plan } = await planned(scenario({ groups: [{ asg: 'web', count: 2 }] }), cfg);
     const untagged = new SimEc2(
       fleet.start,
       fleet.instances.map((i, k) => (k === 0 ? { ...i, tags: {} } : i)),
@@ -323,13 +302,7 @@ describe('runner steps', () => {
       fleet.behaviour,
       new Rng(1),
     );
-    const ctx = {
-      region: 'us-east-1',
-      limits: new Map(),
-      unavailable: new Map(),
-      restart: new Set<string>(),
-      moved: new Map(),
-    };
+    const ctx = freshContext();
     const a = await preflight(simPorts(untagged, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx, groupIds);
     const b = await preflight(simPorts(gone, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx, groupIds);
     const first = (w: typeof a) => w.items.find((i) => i.instanceId === ids[0]);
