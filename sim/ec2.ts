@@ -103,6 +103,19 @@ export interface Outage {
   readonly cause: Cause;
 }
 
+/** The request fields of DescribeInstanceStatus / DescribeInstances the simulator honours. */
+export interface DescribeRequest {
+  readonly InstanceIds?: readonly string[];
+  readonly Filters?: ReadonlyArray<{ readonly Name: string; readonly Values: readonly string[] }>;
+  readonly IncludeAllInstances?: boolean;
+  readonly MaxResults?: number;
+  readonly NextToken?: string;
+}
+
+function isIdList(req: DescribeRequest | readonly string[]): req is readonly string[] {
+  return Array.isArray(req);
+}
+
 export class SimApiError extends Error {
   constructor(
     readonly code: string,
@@ -162,6 +175,7 @@ export class SimEc2 {
     // AWS-FACTS §6 (per account, per Region, per action).
     this.buckets = {
       describe: new TokenBucket(100, 20, start),
+      describeUnfiltered: new TokenBucket(50, 10, start),
       mutate: new TokenBucket(50, 5, start),
       start: new TokenBucket(5, 2, start),
       stopResource: new TokenBucket(1000, 20, start),
@@ -357,17 +371,65 @@ export class SimEc2 {
     });
   }
 
-  /** DescribeInstanceStatus with IncludeAllInstances=true, as the AWS CLI prints it. */
-  describeInstanceStatus(ids: readonly string[]): { InstanceStatuses: unknown[] } {
-    this.call('DescribeInstanceStatus', 'describe');
+  /** The instances a Describe call covers, one page of them, and the token for the next (AWS-FACTS §2). */
+  private page(action: string, req: DescribeRequest): { list: SimInstance[]; NextToken?: string } {
+    const ids = req.InstanceIds;
+    if (ids && req.MaxResults !== undefined) {
+      throw new SimApiError(
+        'InvalidParameterCombination',
+        'The parameter instancesSet cannot be used with the parameter maxResults',
+      );
+    }
+    if (ids && ids.length > 100 && action === 'DescribeInstanceStatus') {
+      throw new SimApiError('InvalidParameterValue', 'DescribeInstanceStatus takes at most 100 instance IDs');
+    }
+    if (req.MaxResults !== undefined && (req.MaxResults < 5 || req.MaxResults > 1000)) {
+      throw new SimApiError('InvalidParameterValue', 'MaxResults must be between 5 and 1000');
+    }
+    // Unfiltered and unpaginated calls draw on a smaller bucket (AWS-FACTS §6).
+    const filtered = ids !== undefined || (req.Filters?.length ?? 0) > 0 || req.MaxResults !== undefined;
+    this.call(action, filtered ? 'describe' : 'describeUnfiltered');
+    let list = ids
+      ? ids.map((id) => this.instances.get(id)).filter((i): i is SimInstance => i !== undefined)
+      : [...this.instances.values()].sort((a, b) => (a.spec.instanceId < b.spec.instanceId ? -1 : 1));
+    for (const f of req.Filters ?? []) {
+      if (f.Name === 'event.code')
+        list = list.filter((i) => i.events.some((e) => e.status !== 'hidden' && f.Values.includes(e.code)));
+      else if (f.Name === 'instance-state-name') list = list.filter((i) => f.Values.includes(i.state));
+      else
+        throw new SimApiError(
+          'InvalidParameterValue',
+          `The simulator does not implement the filter '${f.Name}'`,
+        );
+    }
+    const start = req.NextToken === undefined ? 0 : Number(req.NextToken);
+    if (!Number.isInteger(start) || start < 0)
+      throw new SimApiError('InvalidParameterValue', `Invalid NextToken '${req.NextToken}'`);
+    const size = req.MaxResults ?? Number.POSITIVE_INFINITY;
+    const pageItems = list.slice(start, start + size);
+    return start + size < list.length
+      ? { list: pageItems, NextToken: String(start + size) }
+      : { list: pageItems };
+  }
+
+  /**
+   * DescribeInstanceStatus, as the AWS CLI prints it. IncludeAllInstances defaults to false, as at AWS:
+   * then only running instances are returned, and stopped ones that carry events are missed. An id list
+   * is shorthand for `{InstanceIds, IncludeAllInstances: true}`.
+   */
+  describeInstanceStatus(req: DescribeRequest | readonly string[]): {
+    InstanceStatuses: unknown[];
+    NextToken?: string;
+  } {
+    const r: DescribeRequest = isIdList(req) ? { InstanceIds: req, IncludeAllInstances: true } : req;
+    const { list, NextToken } = this.page('DescribeInstanceStatus', r);
     const out: unknown[] = [];
-    for (const id of ids) {
-      const inst = this.instances.get(id);
-      if (!inst || inst.state === 'terminated') continue;
+    for (const inst of list) {
+      if (inst.state === 'terminated' || (!r.IncludeAllInstances && inst.state !== 'running')) continue;
       const check = inst.state === 'running' ? inst.check : 'not-applicable';
       out.push({
         AvailabilityZone: inst.spec.az,
-        InstanceId: id,
+        InstanceId: inst.spec.instanceId,
         InstanceState: { Code: STATE_CODES[inst.state], Name: inst.state },
         Events: inst.events
           .filter((e) => e.status !== 'hidden')
@@ -385,33 +447,32 @@ export class SimEc2 {
         SystemStatus: { Status: check },
       });
     }
-    return { InstanceStatuses: out };
+    return NextToken === undefined ? { InstanceStatuses: out } : { InstanceStatuses: out, NextToken };
   }
 
-  /** DescribeInstances, as the AWS CLI prints it (one reservation per instance). */
-  describeInstances(ids?: readonly string[]): { Reservations: unknown[] } {
-    this.call('DescribeInstances', 'describe');
-    const list = ids
-      ? ids.map((id) => this.instances.get(id)).filter((i): i is SimInstance => i !== undefined)
-      : [...this.instances.values()];
-    return {
-      Reservations: list.map((inst) => ({
-        ReservationId: `r-${inst.spec.instanceId.slice(2)}`,
-        Instances: [
-          {
-            InstanceId: inst.spec.instanceId,
-            InstanceType: inst.spec.instanceType,
-            Placement: { AvailabilityZone: inst.spec.az },
-            State: { Code: STATE_CODES[inst.state], Name: inst.state },
-            RootDeviceType: inst.spec.rootDevice,
-            BlockDeviceMappings: [],
-            Tags: Object.entries(inst.spec.tags).map(([Key, Value]) => ({ Key, Value })),
-            ...(inst.spec.lifecycle === 'spot' ? { InstanceLifecycle: 'spot' } : {}),
-            MaintenanceOptions: { AutoRecovery: 'default', RebootMigration: inst.spec.rebootMigration },
-          },
-        ],
-      })),
-    };
+  /** DescribeInstances, as the AWS CLI prints it (one reservation per instance). An id list is shorthand. */
+  describeInstances(req: DescribeRequest | readonly string[] = {}): {
+    Reservations: unknown[];
+    NextToken?: string;
+  } {
+    const { list, NextToken } = this.page('DescribeInstances', isIdList(req) ? { InstanceIds: req } : req);
+    const Reservations = list.map((inst) => ({
+      ReservationId: `r-${inst.spec.instanceId.slice(2)}`,
+      Instances: [
+        {
+          InstanceId: inst.spec.instanceId,
+          InstanceType: inst.spec.instanceType,
+          Placement: { AvailabilityZone: inst.spec.az },
+          State: { Code: STATE_CODES[inst.state], Name: inst.state },
+          RootDeviceType: inst.spec.rootDevice,
+          BlockDeviceMappings: [],
+          Tags: Object.entries(inst.spec.tags).map(([Key, Value]) => ({ Key, Value })),
+          ...(inst.spec.lifecycle === 'spot' ? { InstanceLifecycle: 'spot' } : {}),
+          MaintenanceOptions: { AutoRecovery: 'default', RebootMigration: inst.spec.rebootMigration },
+        },
+      ],
+    }));
+    return NextToken === undefined ? { Reservations } : { Reservations, NextToken };
   }
 
   /** DescribeInstanceTypes storage facts for the types in the fleet. */

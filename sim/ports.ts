@@ -13,7 +13,7 @@ import type {
   Ports,
   ReporterPort,
 } from '../lambda/core/ports';
-import type { InstanceFacts, InstanceStatus, Plan } from '../lambda/core/types';
+import { EVENT_CODES, type InstanceFacts, type InstanceStatus, type Plan } from '../lambda/core/types';
 import { SimApiError, type SimEc2 } from './ec2';
 import type { Rng } from './rng';
 
@@ -46,18 +46,60 @@ export class SimFleet implements FleetPort {
     };
   }
 
+  async listScheduled(): Promise<InstanceStatus[]> {
+    const out: InstanceStatus[] = [];
+    let NextToken: string | undefined;
+    do {
+      const token = NextToken;
+      const page = await withThrottleRetry(
+        () =>
+          this.world.describeInstanceStatus({
+            Filters: [{ Name: 'event.code', Values: EVENT_CODES }],
+            IncludeAllInstances: true,
+            MaxResults: 1000,
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+        this.env,
+      );
+      out.push(...parseInstanceStatuses(page, this.region).statuses);
+      NextToken = page.NextToken;
+    } while (NextToken !== undefined);
+    return out;
+  }
+
   async describeStatus(instanceIds: readonly string[]): Promise<InstanceStatus[]> {
     const raw = await withThrottleRetry(() => this.world.describeInstanceStatus(instanceIds), this.env);
     return parseInstanceStatuses(raw, this.region).statuses;
   }
 
-  async describeFacts(instanceIds: readonly string[]): Promise<InstanceFacts[]> {
+  async describeFacts(instanceIds?: readonly string[]): Promise<InstanceFacts[]> {
     if (!this.types)
       this.types = parseInstanceTypes(
         await withThrottleRetry(() => this.world.describeInstanceTypes(), this.env),
       );
-    const raw = await withThrottleRetry(() => this.world.describeInstances(instanceIds), this.env);
-    return parseInstances(raw, this.region, this.types).facts;
+    const types = this.types;
+    if (instanceIds)
+      return parseInstances(
+        await withThrottleRetry(() => this.world.describeInstances(instanceIds), this.env),
+        this.region,
+        types,
+      ).facts;
+    const out: InstanceFacts[] = [];
+    let NextToken: string | undefined;
+    do {
+      const token = NextToken;
+      const page = await withThrottleRetry(
+        () =>
+          this.world.describeInstances({
+            MaxResults: 1000,
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+        this.env,
+      );
+      out.push(...parseInstances(page, this.region, types).facts);
+      NextToken = page.NextToken;
+    } while (NextToken !== undefined);
+    return out;
   }
 
   reboot(ids: readonly string[]): Promise<ActionOutcome[]> {

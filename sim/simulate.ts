@@ -7,9 +7,8 @@ import type { Config } from '../lambda/core/config';
 import { type RolloutResult, runLocalRollout } from '../lambda/core/local-driver';
 import { groupIds, groupLimits, groupsOf, planRollout } from '../lambda/core/planner';
 import type { ApprovalPort } from '../lambda/core/ports';
-import { DESCRIBE_BATCH } from '../lambda/core/runner';
 import { HOUR } from '../lambda/core/time';
-import type { InstanceFacts, Plan } from '../lambda/core/types';
+import type { Plan } from '../lambda/core/types';
 import { type Cause, type Outage, SimEc2 } from './ec2';
 import { simPorts } from './ports';
 import { Rng } from './rng';
@@ -90,14 +89,10 @@ export async function simulate(
   const world = new SimEc2(fleet.start, fleet.instances, fleet.events, fleet.behaviour, new Rng(seed + 1));
   const ports = simPorts(world, scenario.region, new Rng(seed + 2), opts.approvals);
 
-  // Poll, as the poll Lambda does: status of every instance (IncludeAllInstances) and their facts.
-  const ids = fleet.instances.map((i) => i.instanceId);
-  const statuses = [];
-  const facts: InstanceFacts[] = [];
-  for (let i = 0; i < ids.length; i += DESCRIBE_BATCH) {
-    statuses.push(...(await ports.fleet.describeStatus(ids.slice(i, i + DESCRIBE_BATCH))));
-    facts.push(...(await ports.fleet.describeFacts(ids.slice(i, i + DESCRIBE_BATCH))));
-  }
+  // Poll, as the poll Lambda does: every instance with a scheduled event, and the facts of the whole fleet
+  // (the planner counts whole groups).
+  const statuses = await ports.fleet.listScheduled();
+  const facts = await ports.fleet.describeFacts();
   const notices = statuses.flatMap((s) => s.notices);
   const plan = planRollout(notices, facts, config, world.now);
   opts.onPlan?.(plan);

@@ -21,10 +21,15 @@ export interface ActionOutcome {
 }
 
 export interface FleetPort {
-  /** DescribeInstanceStatus with IncludeAllInstances for these ids (absent ids: terminated or unknown). */
+  /**
+   * Every instance with a scheduled event (the poll): DescribeInstanceStatus filtered on the event codes,
+   * IncludeAllInstances (stopped instances keep their events), paginated to the end.
+   */
+  listScheduled(): Promise<InstanceStatus[]>;
+  /** DescribeInstanceStatus with IncludeAllInstances for these ids, at most 100 (absent: terminated or unknown). */
   describeStatus(instanceIds: readonly string[]): Promise<InstanceStatus[]>;
-  /** DescribeInstances (+ instance-type storage) for these ids. */
-  describeFacts(instanceIds: readonly string[]): Promise<InstanceFacts[]>;
+  /** DescribeInstances (+ instance-type storage) for these ids, or for every instance (for group sizes). */
+  describeFacts(instanceIds?: readonly string[]): Promise<InstanceFacts[]>;
   reboot(instanceIds: readonly string[]): Promise<ActionOutcome[]>;
   stop(instanceIds: readonly string[]): Promise<ActionOutcome[]>;
   start(instanceIds: readonly string[]): Promise<ActionOutcome[]>;

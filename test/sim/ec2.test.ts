@@ -255,6 +255,63 @@ describe('SimEc2: ModifyInstanceEventStartTime (AWS-FACTS §3)', () => {
   });
 });
 
+describe('SimEc2: DescribeInstanceStatus and DescribeInstances requests (AWS-FACTS §2)', () => {
+  const ids = Array.from({ length: 12 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
+  const fleet = () =>
+    world(
+      ids.map((instanceId, i) => instance({ instanceId, state: i % 4 === 0 ? 'stopped' : 'running' })),
+      ids
+        .filter((_, i) => i % 2 === 0)
+        .map((instanceId) => event('instance-stop', { instanceId, eventId: `e-${instanceId}` })),
+    );
+
+  it('returns running instances only unless IncludeAllInstances, so stopped ones with events would be missed', () => {
+    const w = fleet();
+    const filter = [{ Name: 'event.code', Values: ['instance-stop'] }];
+    const running = parseInstanceStatuses(
+      w.describeInstanceStatus({ Filters: filter }),
+      'us-east-1',
+    ).statuses;
+    const all = parseInstanceStatuses(
+      w.describeInstanceStatus({ Filters: filter, IncludeAllInstances: true }),
+      'us-east-1',
+    ).statuses;
+    expect(running.map((s) => s.state)).toEqual(['running', 'running', 'running']);
+    expect(all).toHaveLength(6);
+    expect(all.filter((s) => s.state === 'stopped')).toHaveLength(3);
+  });
+
+  it('pages with MaxResults and NextToken, and refuses MaxResults with InstanceIds', () => {
+    const w = fleet();
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = w.describeInstanceStatus({
+        IncludeAllInstances: true,
+        MaxResults: 5,
+        ...(token ? { NextToken: token } : {}),
+      });
+      seen.push(...parseInstanceStatuses(page, 'us-east-1').statuses.map((s) => s.instanceId));
+      token = page.NextToken;
+      pages++;
+    } while (token);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(ids);
+    expect(() => w.describeInstanceStatus({ InstanceIds: ids, MaxResults: 5 })).toThrow(
+      'InvalidParameterCombination',
+    );
+    expect(() => w.describeInstances({ MaxResults: 2 })).toThrow('MaxResults must be between 5 and 1000');
+  });
+
+  it('draws unfiltered, unpaginated calls from the smaller bucket (50, then 10 per second)', () => {
+    const w = world([instance()], [], { throttling: true });
+    for (let i = 0; i < 50; i++) w.describeInstanceStatus({});
+    expect(() => w.describeInstanceStatus({})).toThrow('RequestLimitExceeded');
+    w.describeInstanceStatus({ MaxResults: 1000 }); // paginated: the larger bucket still has tokens
+  });
+});
+
 describe('SimEc2: status checks and throttling', () => {
   it('keeps a never-healthy instance impaired after a reboot (the 2014 Cassandra nodes)', () => {
     const w = world([instance()], [event('system-reboot')], { neverHealthyRate: 1 });

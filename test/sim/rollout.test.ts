@@ -50,8 +50,8 @@ async function planned(s: Scenario, cfg: Config, behaviour: Partial<SimBehaviour
   );
   const ports = simPorts(world, 'us-east-1', new Rng(2));
   const ids = fleet.instances.map((i) => i.instanceId);
-  const notices = (await ports.fleet.describeStatus(ids)).flatMap((x) => x.notices);
-  const plan = planRollout(notices, await ports.fleet.describeFacts(ids), cfg, world.now);
+  const notices = (await ports.fleet.listScheduled()).flatMap((x) => x.notices);
+  const plan = planRollout(notices, await ports.fleet.describeFacts(), cfg, world.now);
   return { fleet, world, ports, ids, plan };
 }
 
@@ -217,6 +217,22 @@ describe('simulate: API limits', () => {
     expect(outcome.failed).toBe(0);
     expect(outcome.clearedByForestall).toBe(1500);
     expect(outcome.apiCalls.StartInstances).toBeLessThan(200);
+  });
+});
+
+describe('SimFleet (the fleet port)', () => {
+  it('lists every instance with a scheduled event, stopped ones included, across pages', async () => {
+    const s = scenario({
+      groups: [{ asg: 'big', count: 2500, stopped: 0.1 }],
+      events: { affected: 0.5, mix: { 'instance-stop': 1 }, slots: ['P3D'], history: 0 },
+    });
+    const { fleet, world, ports } = await planned(s, config());
+    const listed = await ports.fleet.listScheduled();
+    const withEvents = new Set(fleet.events.map((e) => e.instanceId));
+    expect(listed.map((x) => x.instanceId).sort()).toEqual([...withEvents].sort());
+    expect(listed.some((x) => x.state === 'stopped')).toBe(true);
+    expect((await ports.fleet.describeFacts()).length).toBe(2500);
+    expect(world.apiCalls.DescribeInstances).toBeGreaterThanOrEqual(3); // 1,000 a page
   });
 });
 
