@@ -59,7 +59,11 @@ function fleetOf(n: number, asgs: number) {
     new Rng(1),
   );
   const ids = fleet.instances.slice(0, n).map((i) => i.instanceId);
-  return { statusJson: world.describeInstanceStatus(ids), instancesJson: world.describeInstances(ids) };
+  // One unpaginated page each: the shape `aws ec2 describe-instance-status --include-all-instances` prints.
+  return {
+    statusJson: world.describeInstanceStatus({ IncludeAllInstances: true }),
+    instancesJson: world.describeInstances({}),
+  };
 }
 
 const configs: Record<string, ConfigInput> = {
