@@ -58,7 +58,6 @@ function fleetOf(n: number, asgs: number) {
     fleet.behaviour,
     new Rng(1),
   );
-  const ids = fleet.instances.slice(0, n).map((i) => i.instanceId);
   // One unpaginated page each: the shape `aws ec2 describe-instance-status --include-all-instances` prints.
   return {
     statusJson: world.describeInstanceStatus({ IncludeAllInstances: true }),
