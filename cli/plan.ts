@@ -40,11 +40,16 @@ export function runPlan(opts: PlanOptions, io: Output, clock: () => number): voi
   for (const r of [...statuses.rejected, ...facts.rejected])
     io.err(`warning: ignored ${r.where}: ${r.reason}`);
   const plan = planRollout(statuses.notices, facts.facts, config, now);
-  if (opts.json) {
-    io.out(JSON.stringify(plan, null, 2));
-    return;
+  if (opts.json) io.out(JSON.stringify(plan, null, 2));
+  else io.out(formatPlan(plan, config.dryRun));
+  const unknownStore = plan.skipped.filter((s) =>
+    s.reason.includes('(give describe-instance-types output'),
+  ).length;
+  if (unknownStore > 0 && types === undefined) {
+    io.err(
+      `hint: ${unknownStore} event(s) skipped because the instance store of their type is unknown; add --instance-types with the output of \`aws ec2 describe-instance-types --instance-types TYPE...\``,
+    );
   }
-  io.out(formatPlan(plan, config.dryRun));
 }
 
 export function formatPlan(plan: Plan, dryRun: boolean): string {

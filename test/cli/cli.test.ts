@@ -89,6 +89,9 @@ describe('forestall plan', () => {
     expect(r.out).toContain(
       'instance store of m5.large unknown (give describe-instance-types output, or set instanceStoreDisposable)',
     );
+    expect(r.err).toBe(
+      'hint: 1 event(s) skipped because the instance store of their type is unknown; add --instance-types with the output of `aws ec2 describe-instance-types --instance-types TYPE...`',
+    );
   });
 
   it('is byte-identical for the same input', async () => {
