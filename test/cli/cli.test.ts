@@ -190,6 +190,34 @@ describe('forestall simulate', () => {
     expect(o.limitViolations).toBe(0);
   });
 
+  it('prints the plan, progress and the comparison with AWS own schedule as text', async () => {
+    const r = await cli(
+      'simulate',
+      '--scenario',
+      ex('demo/scenario.json'),
+      '--config',
+      ex('demo/forestall.config.json'),
+      '--progress',
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Simulating "demo: 300 instances, a mass reboot in three slots" \(seed 2014\)/);
+    expect(r.out).toMatch(/^Plan fs-\S+: \d+ entries; \d+ skipped, \d+ infeasible/m);
+    expect(r.out).toMatch(
+      /^entry 0 canary at 2026-12-02T02:00:00.000Z: 2 to remedy, 0 dropped at preflight$/m,
+    );
+    expect(r.out).toContain(
+      "GROUP           LIMIT  AWS'S OWN SCHEDULE  WITH FORESTALL  OF WHICH FORESTALL'S",
+    );
+    expect(r.out).toMatch(/^asg=web +18 +23 +\d+ +\d+$/m);
+    expect(r.out).toMatch(/^instances 300, active notices \d+: planned \d+, skipped \d+, infeasible 0$/m);
+  });
+
+  it('says when a dry run applied nothing', async () => {
+    const r = await cli('simulate', '--scenario', ex('demo/scenario.json'), '--progress');
+    expect(r.out.split('\n')[0]).toContain('[dryRun: nothing is applied; set "dryRun": false to act]');
+    expect(r.out).toMatch(/^cleared by Forestall 0, /m);
+  });
+
   it('rejects a bad scenario with the field path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'forestall-sim-'));
     const p = join(dir, 's.json');

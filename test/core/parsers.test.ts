@@ -166,6 +166,37 @@ describe('parseInstances (describe-instances)', () => {
     ['u-6tb1.metal', 'unknown'],
   ])('reads %s as %s', (t, k) => expect(instanceStoreFromTypeName(t)).toBe(k));
 
+  it('reads an ephemeral block-device mapping as instance store, and rejects broken entries with a reason', () => {
+    const r = parseInstances(
+      {
+        Reservations: [
+          {
+            Instances: [
+              {
+                InstanceId: 'i-0abc',
+                InstanceType: 'm3.medium',
+                Placement: { AvailabilityZone: 'us-east-1a' },
+                State: { Name: 'running' },
+                BlockDeviceMappings: [{ DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' }],
+              },
+            ],
+          },
+          { ReservationId: 'r-1' },
+          { Instances: [{ InstanceId: 'i-0def', State: { Name: 'running' } }] },
+        ],
+      },
+      'us-east-1',
+    );
+    expect(r.facts.map((f) => [f.instanceId, f.instanceStore])).toEqual([['i-0abc', 'present']]);
+    expect(r.rejected).toEqual([
+      { where: 'Reservations[1]', reason: 'no Instances array' },
+      {
+        where: 'Reservations[2].Instances[0]',
+        reason: 'Placement: Invalid input: expected object, received undefined',
+      },
+    ]);
+  });
+
   it('rejects a file that is not describe-instance-types output', () => {
     expect(() => parseInstanceTypes({ Reservations: [] })).toThrow(
       'not `aws ec2 describe-instance-types` output: no InstanceTypes array',

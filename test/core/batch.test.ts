@@ -1,0 +1,80 @@
+import { type CallEnv, callIsolating, withThrottleRetry } from '../../lambda/core/batch';
+
+class ApiError extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}
+
+function env(slept: number[]): CallEnv {
+  return {
+    sleep: async (ms) => {
+      slept.push(ms);
+    },
+    random: () => 1,
+    isThrottle: (e) => e instanceof ApiError && e.code === 'RequestLimitExceeded',
+    describeError: (e) => (e as Error).message,
+    retry: { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 2_000 },
+  };
+}
+
+describe('withThrottleRetry', () => {
+  it('retries throttling with capped exponential backoff, then succeeds', async () => {
+    const slept: number[] = [];
+    let calls = 0;
+    const out = await withThrottleRetry(() => {
+      calls++;
+      if (calls < 4) throw new ApiError('RequestLimitExceeded');
+      return 'ok';
+    }, env(slept));
+    expect(out).toBe('ok');
+    expect(slept).toEqual([1_000, 2_000, 2_000]);
+  });
+
+  it('does not retry a client error', async () => {
+    const slept: number[] = [];
+    await expect(
+      withThrottleRetry(() => Promise.reject(new ApiError('UnauthorizedOperation')), env(slept)),
+    ).rejects.toThrow('UnauthorizedOperation');
+    expect(slept).toEqual([]);
+  });
+});
+
+describe('callIsolating', () => {
+  it('gives every id an ok outcome when the batch call succeeds', async () => {
+    expect(await callIsolating(['i-1', 'i-2'], () => {}, env([]))).toEqual([
+      { instanceId: 'i-1', ok: true },
+      { instanceId: 'i-2', ok: true },
+    ]);
+  });
+
+  it('pins a batch error on the instance that caused it by retrying id by id', async () => {
+    const seen: string[][] = [];
+    const out = await callIsolating(
+      ['i-1', 'i-bad', 'i-3'],
+      (ids) => {
+        seen.push([...ids]);
+        if (ids.includes('i-bad')) throw new ApiError('IncorrectInstanceState');
+      },
+      env([]),
+    );
+    expect(out).toEqual([
+      { instanceId: 'i-1', ok: true },
+      { instanceId: 'i-bad', ok: false, error: 'IncorrectInstanceState' },
+      { instanceId: 'i-3', ok: true },
+    ]);
+    expect(seen).toEqual([['i-1', 'i-bad', 'i-3'], ['i-1'], ['i-bad'], ['i-3']]);
+  });
+
+  it('marks every id retryable when throttling outlasts the retries', async () => {
+    const out = await callIsolating(
+      ['i-1', 'i-2'],
+      () => Promise.reject(new ApiError('RequestLimitExceeded')),
+      env([]),
+    );
+    expect(out).toEqual([
+      { instanceId: 'i-1', ok: false, retryable: true, error: 'RequestLimitExceeded' },
+      { instanceId: 'i-2', ok: false, retryable: true, error: 'RequestLimitExceeded' },
+    ]);
+  });
+});
