@@ -1,4 +1,7 @@
-/** Three projects: `unit` is what `npm test` runs (offline, no servers); `moto` needs moto_server; `e2e` runs the state machine. */
+/**
+ * `unit` is what `npm test` runs (offline, no servers). The `moto` (moto_server-backed adapters) and `e2e`
+ * (the synthesized state machine run locally) projects hold the AWS stack's suites when it lands.
+ */
 const transform = { '^.+\\.tsx?$': ['@swc/jest'] };
 const common = { testEnvironment: 'node', transform, setupFiles: ['<rootDir>/test/setup.ts'] };
 module.exports = {
