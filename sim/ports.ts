@@ -1,5 +1,5 @@
 /** In-memory twins of every port, backed by SimEc2. The fleet adapter parses SimEc2's AWS-shaped JSON with the same core parsers the AWS adapter uses. */
-import { type CallEnv, callIsolating, withThrottleRetry } from '../lambda/core/batch';
+import { allPages, type CallEnv, callIsolating, withThrottleRetry } from '../lambda/core/batch';
 import type { ForestallEvent } from '../lambda/core/events';
 import { parseInstances, parseInstanceTypes } from '../lambda/core/facts';
 import { parseInstanceStatuses } from '../lambda/core/notice';
@@ -47,11 +47,8 @@ export class SimFleet implements FleetPort {
   }
 
   async listScheduled(): Promise<InstanceStatus[]> {
-    const out: InstanceStatus[] = [];
-    let NextToken: string | undefined;
-    do {
-      const token = NextToken;
-      const page = await withThrottleRetry(
+    const pages = await allPages((token) =>
+      withThrottleRetry(
         () =>
           this.world.describeInstanceStatus({
             Filters: [{ Name: 'event.code', Values: EVENT_CODES }],
@@ -60,11 +57,9 @@ export class SimFleet implements FleetPort {
             ...(token === undefined ? {} : { NextToken: token }),
           }),
         this.env,
-      );
-      out.push(...parseInstanceStatuses(page, this.region).statuses);
-      NextToken = page.NextToken;
-    } while (NextToken !== undefined);
-    return out;
+      ),
+    );
+    return pages.flatMap((page) => parseInstanceStatuses(page, this.region).statuses);
   }
 
   async describeStatus(instanceIds: readonly string[]): Promise<InstanceStatus[]> {
@@ -84,22 +79,17 @@ export class SimFleet implements FleetPort {
         this.region,
         types,
       ).facts;
-    const out: InstanceFacts[] = [];
-    let NextToken: string | undefined;
-    do {
-      const token = NextToken;
-      const page = await withThrottleRetry(
+    const pages = await allPages((token) =>
+      withThrottleRetry(
         () =>
           this.world.describeInstances({
             MaxResults: 1000,
             ...(token === undefined ? {} : { NextToken: token }),
           }),
         this.env,
-      );
-      out.push(...parseInstances(page, this.region, types).facts);
-      NextToken = page.NextToken;
-    } while (NextToken !== undefined);
-    return out;
+      ),
+    );
+    return pages.flatMap((page) => parseInstances(page, this.region, types).facts);
   }
 
   reboot(ids: readonly string[]): Promise<ActionOutcome[]> {

@@ -71,3 +71,17 @@ export async function callIsolating(
     return out;
   }
 }
+
+/** Follows NextToken to the last page (each page fetched by the caller, retries included); pages in order. */
+export async function allPages<P extends { NextToken?: string }>(
+  fetch: (token: string | undefined) => Promise<P>,
+): Promise<P[]> {
+  const pages: P[] = [];
+  let token: string | undefined;
+  do {
+    const page = await fetch(token);
+    pages.push(page);
+    token = page.NextToken;
+  } while (token !== undefined);
+  return pages;
+}

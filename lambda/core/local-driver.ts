@@ -4,7 +4,6 @@
  * made while waiting, each as late as AWS allows; instances Forestall stopped are always started again.
  */
 import type { Config } from './config';
-import { groupIds } from './planner';
 import type { Ports } from './ports';
 import type { GateResult, WaveState } from './rollout';
 import {
@@ -93,7 +92,7 @@ export async function runLocalRollout(
   for (const s of (await describeStatuses(ports, [...new Set(toMove)])).values()) {
     for (const n of s.notices) originals.set(n.eventId, n.notBefore);
   }
-  const calls = rescheduleCalls(plan, originals, clock.now(), groupIds);
+  const calls = rescheduleCalls(plan, originals, clock.now());
   let nextCall = 0;
   const advance = async (t: number): Promise<void> => {
     for (let c = calls[nextCall]; c && c.callAt <= t && haltReason === undefined; c = calls[++nextCall]) {
@@ -111,7 +110,7 @@ export async function runLocalRollout(
     const waveConfig = config.waves.find((w) => w.name === entry.name);
     await advance(Date.parse(entry.startAt));
     await restartStopped(ports, plan.rolloutId, ctx);
-    const state = await preflight(ports, config, plan, index, ctx, groupIds);
+    const state = await preflight(ports, config, plan, index, ctx);
     const live = state.items.filter((i) => i.phase === 'pending').length;
     if (waveConfig?.approval && live > 0) {
       const decision = await ports.approvals.decide(plan.rolloutId, index, entry.name);

@@ -5,6 +5,7 @@
  */
 import type { Config } from './config';
 import type { ForestallEvent } from './events';
+import { groupIds } from './planner';
 import type { ActionOutcome, Ports } from './ports';
 import { whyNotStopStart } from './remedy';
 import {
@@ -125,10 +126,7 @@ function itemDetail(state: WaveState, item: WaveItemState): ForestallEvent['deta
 }
 
 /** Plan items of one entry, one per instance. */
-export function waveItems(
-  wave: PlanWave,
-  groupIdsOf: (groups: Readonly<Record<string, string>>) => string[],
-): WaveItemState[] {
+export function waveItems(wave: PlanWave): WaveItemState[] {
   const byInstance = new Map<string, WaveItemState>();
   for (const it of wave.items) {
     const prev = byInstance.get(it.instanceId);
@@ -147,7 +145,7 @@ export function waveItems(
         codes: [it.code],
         remedy: it.remedy,
         deadline,
-        groupIds: groupIdsOf(it.groups),
+        groupIds: groupIds(it.groups),
         phase: 'pending',
         ...(it.remedy === 'reschedule' ? { slot: Date.parse(wave.startAt) } : {}),
       });
@@ -176,7 +174,6 @@ export function rescheduleCalls(
   plan: Plan,
   originalNotBefore: ReadonlyMap<string, number>,
   now: number,
-  groupIdsOf: (g: Readonly<Record<string, string>>) => string[],
 ): RescheduleCall[] {
   const calls: RescheduleCall[] = [];
   plan.waves.forEach((wave, waveIndex) => {
@@ -196,7 +193,7 @@ export function rescheduleCalls(
         deadline: it.deadline,
         slot,
         callAt,
-        groupIds: groupIdsOf(it.groups),
+        groupIds: groupIds(it.groups),
       });
     }
   });
@@ -282,12 +279,11 @@ export async function preflight(
   plan: Plan,
   waveIndex: number,
   ctx: RolloutContext,
-  groupIdsOf: (g: Readonly<Record<string, string>>) => string[],
 ): Promise<WaveState> {
   const wave = plan.waves[waveIndex];
   if (!wave) throw new Error(`plan ${plan.rolloutId} has no entry ${waveIndex}`);
   const now = ports.clock.now();
-  const items = waveItems(wave, groupIdsOf);
+  const items = waveItems(wave);
   const ids = items.map((i) => i.instanceId);
   const statuses = await describeStatuses(ports, ids);
   const facts = new Map(

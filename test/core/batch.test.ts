@@ -1,4 +1,4 @@
-import { type CallEnv, callIsolating, withThrottleRetry } from '../../lambda/core/batch';
+import { allPages, type CallEnv, callIsolating, withThrottleRetry } from '../../lambda/core/batch';
 
 class ApiError extends Error {
   constructor(readonly code: string) {
@@ -76,5 +76,18 @@ describe('callIsolating', () => {
       { instanceId: 'i-1', ok: false, retryable: true, error: 'RequestLimitExceeded' },
       { instanceId: 'i-2', ok: false, retryable: true, error: 'RequestLimitExceeded' },
     ]);
+  });
+});
+
+describe('allPages', () => {
+  it('follows NextToken to the last page, passing each token once, in order', async () => {
+    const asked: Array<string | undefined> = [];
+    const pages = await allPages(async (token) => {
+      asked.push(token);
+      const n = token === undefined ? 0 : Number(token);
+      return n < 2 ? { items: [n], NextToken: String(n + 1) } : { items: [n] };
+    });
+    expect(asked).toEqual([undefined, '1', '2']);
+    expect(pages.flatMap((p) => p.items)).toEqual([0, 1, 2]);
   });
 });

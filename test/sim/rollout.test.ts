@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Config, type ConfigInput, parseConfig } from '../../lambda/core/config';
 import { runLocalRollout } from '../../lambda/core/local-driver';
-import { groupIds, planRollout } from '../../lambda/core/planner';
+import { planRollout } from '../../lambda/core/planner';
 import { act, preflight } from '../../lambda/core/runner';
 import { type SimBehaviour, SimEc2 } from '../../sim/ec2';
 import { ScriptedApprovals, simPorts } from '../../sim/ports';
@@ -242,8 +242,8 @@ describe('runner steps', () => {
     const { world, ports, plan } = await planned(scenario({ groups: [{ asg: 'web', count: 4 }] }), cfg);
     const ctx = freshContext(new Map([['asg=web', 4]]));
     await ports.clock.sleepUntil(Date.parse(plan.waves[0]?.startAt ?? ''));
-    const first = await preflight(ports, cfg, plan, 0, ctx, groupIds);
-    const second = await preflight(ports, cfg, plan, 0, ctx, groupIds);
+    const first = await preflight(ports, cfg, plan, 0, ctx);
+    const second = await preflight(ports, cfg, plan, 0, ctx);
     await act(ports, cfg, first);
     await act(ports, cfg, second);
     expect(world.apiCalls.RebootInstances).toBe(1);
@@ -319,8 +319,8 @@ describe('runner steps', () => {
       new Rng(1),
     );
     const ctx = freshContext();
-    const a = await preflight(simPorts(untagged, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx, groupIds);
-    const b = await preflight(simPorts(gone, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx, groupIds);
+    const a = await preflight(simPorts(untagged, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx);
+    const b = await preflight(simPorts(gone, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx);
     const first = (w: typeof a) => w.items.find((i) => i.instanceId === ids[0]);
     expect(first(a)).toMatchObject({
       phase: 'dropped',
