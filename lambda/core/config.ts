@@ -49,7 +49,6 @@ const countOrPercent = (minCount: number, what: string) =>
   });
 
 const DAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
-export type Weekday = (typeof DAYS)[number];
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'expected a 24-hour time "HH:MM"' });
 
 const windowSchema = z
@@ -182,7 +181,6 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
-export type WaveConfig = Config['waves'][number];
 export type WindowConfig = Config['windows'][number];
 
 export class ConfigError extends Error {
