@@ -134,13 +134,13 @@ for (const [name, input] of Object.entries(configs)) {
     plan = planRollout(parsed.notices, parsed.facts, config, NOW);
     times.push(performance.now() - t);
   }
-  const planned = plan.waves.reduce((n, w) => n + w.items.length, 0);
+  const planned = plan.batches.reduce((n, w) => n + w.items.length, 0);
   rows.push({
     case: `planRollout: ${name}`,
     notices: parsed.notices.length,
     medianMs: Math.round(median(times)),
     maxMs: Math.round(Math.max(...times)),
-    entries: plan.waves.length,
+    entries: plan.batches.length,
     planned,
   });
   process.stderr.write(

@@ -53,17 +53,17 @@ export function runPlan(opts: PlanOptions, io: Output, clock: () => number): voi
 }
 
 export function formatPlan(plan: Plan, dryRun: boolean): string {
-  const items = plan.waves.reduce((n, w) => n + w.items.length, 0);
+  const items = plan.batches.reduce((n, w) => n + w.items.length, 0);
   const lines = [
     `Rollout ${plan.rolloutId} (now ${plan.generatedAt})${dryRun ? ' [dryRun: remedies are recorded, not applied]' : ''}`,
-    `${plan.waves.length} plan entries, ${items} items; ${plan.skipped.length} skipped; ${plan.infeasible.length} infeasible`,
+    `${plan.batches.length} plan entries, ${items} items; ${plan.skipped.length} skipped; ${plan.infeasible.length} infeasible`,
     '',
   ];
-  if (plan.waves.length > 0) {
-    const rows = plan.waves.flatMap((w) =>
+  if (plan.batches.length > 0) {
+    const rows = plan.batches.flatMap((w) =>
       w.items.map((it) => [
         String(w.index),
-        w.name,
+        w.wave,
         w.startAt,
         w.endBy,
         it.instanceId,

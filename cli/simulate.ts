@@ -46,12 +46,12 @@ export async function runSimulate(opts: SimulateOptions, io: Output): Promise<vo
 }
 
 function formatPlanSummary(plan: Plan): string {
-  const rows = plan.waves.map((w) => {
+  const rows = plan.batches.map((w) => {
     const remedies = new Map<string, number>();
     for (const i of w.items) remedies.set(i.remedy, (remedies.get(i.remedy) ?? 0) + 1);
     return [
       String(w.index),
-      w.name,
+      w.wave,
       w.startAt,
       w.endBy,
       String(new Set(w.items.map((i) => i.instanceId)).size),
@@ -64,7 +64,7 @@ function formatPlanSummary(plan: Plan): string {
     reasons.set(key, (reasons.get(key) ?? 0) + 1);
   }
   return [
-    `Plan ${plan.rolloutId}: ${plan.waves.length} entries; ${plan.skipped.length} skipped, ${plan.infeasible.length} infeasible (${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')})`,
+    `Plan ${plan.rolloutId}: ${plan.batches.length} entries; ${plan.skipped.length} skipped, ${plan.infeasible.length} infeasible (${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')})`,
     table(['#', 'WAVE', 'START (UTC)', 'END BY (UTC)', 'INSTANCES', 'REMEDIES'], rows),
     '',
   ].join('\n');

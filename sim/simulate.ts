@@ -116,7 +116,7 @@ export async function simulate(
     ([g, n]) => n > (limits.get(g) ?? Number.POSITIVE_INFINITY),
   ).length;
 
-  const planned = new Set(plan.waves.flatMap((w) => w.items.map((i) => i.eventId)));
+  const planned = new Set(plan.batches.flatMap((w) => w.items.map((i) => i.eventId)));
   const resolutions = world.eventResolutions();
   const active = new Set(notices.filter((n) => n.state === 'active').map((n) => n.eventId));
   const clearedByForestall = resolutions.filter(

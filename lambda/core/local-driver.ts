@@ -56,13 +56,13 @@ export async function runLocalRollout(
   const base = { rolloutId: plan.rolloutId, region: opts.region };
   const startedAt = clock.now();
   await ledger.putPlan(plan);
-  const itemCount = plan.waves.reduce((n, w) => n + w.items.length, 0);
+  const itemCount = plan.batches.reduce((n, w) => n + w.items.length, 0);
   await reporter.emit({
     detailType: 'Rollout Planned',
     time: iso(startedAt),
     detail: {
       ...base,
-      entries: plan.waves.length,
+      entries: plan.batches.length,
       items: itemCount,
       skipped: plan.skipped.length,
       infeasible: plan.infeasible.length,
@@ -85,7 +85,7 @@ export async function runLocalRollout(
   let haltReason: string | undefined;
 
   // Reschedule calls fall due while the rollout waits; a halt cancels those not yet made.
-  const toMove = plan.waves.flatMap((w) =>
+  const toMove = plan.batches.flatMap((w) =>
     w.items.filter((i) => i.remedy === 'reschedule').map((i) => i.instanceId),
   );
   const originals = new Map<string, number>();
@@ -104,29 +104,29 @@ export async function runLocalRollout(
     if (clock.now() < t) await clock.sleepUntil(t);
   };
 
-  for (let index = 0; index < plan.waves.length && haltReason === undefined; index++) {
-    const entry = plan.waves[index];
+  for (let index = 0; index < plan.batches.length && haltReason === undefined; index++) {
+    const entry = plan.batches[index];
     if (!entry) break;
-    const waveConfig = config.waves.find((w) => w.name === entry.name);
+    const waveConfig = config.waves.find((w) => w.name === entry.wave);
     await advance(Date.parse(entry.startAt));
     await restartStopped(ports, plan.rolloutId, ctx);
     const state = await preflight(ports, config, plan, index, ctx);
     const live = state.items.filter((i) => i.phase === 'pending').length;
     if (waveConfig?.approval && live > 0) {
-      const decision = await ports.approvals.decide(plan.rolloutId, index, entry.name);
+      const decision = await ports.approvals.decide(plan.rolloutId, index, entry.wave);
       await ledger.record({ ...base, at: clock.now(), waveIndex: index, kind: `approval-${decision}` });
       if (decision === 'rejected') {
-        haltReason = `entry ${index} (${entry.name}) was not approved`;
+        haltReason = `entry ${index} (${entry.wave}) was not approved`;
         break;
       }
     }
     await reporter.emit({
-      detailType: 'Wave Started',
+      detailType: 'Batch Started',
       time: iso(clock.now()),
-      detail: { ...base, waveIndex: index, name: entry.name, items: state.items.length, acting: live },
+      detail: { ...base, waveIndex: index, name: entry.wave, items: state.items.length, acting: live },
     });
     say(
-      `entry ${index} ${entry.name} at ${iso(clock.now())}: ${live} to remedy, ${state.items.length - live} dropped at preflight`,
+      `entry ${index} ${entry.wave} at ${iso(clock.now())}: ${live} to remedy, ${state.items.length - live} dropped at preflight`,
     );
     await act(ports, config, state);
     for (;;) {
@@ -149,12 +149,12 @@ export async function runLocalRollout(
     const g = gate(config, state);
     const verified = state.items.filter((i) => i.phase === 'verified').length;
     await reporter.emit({
-      detailType: 'Wave Completed',
+      detailType: 'Batch Completed',
       time: iso(clock.now()),
       detail: {
         ...base,
         waveIndex: index,
-        name: entry.name,
+        name: entry.wave,
         verified,
         failed: g.failures,
         budget: g.budget,
@@ -162,10 +162,10 @@ export async function runLocalRollout(
       },
     });
     say(
-      `entry ${index} ${entry.name} done at ${iso(clock.now())}: ${verified} verified, ${describeGate(g)}, took ${formatDuration(clock.now() - state.startedAt)}`,
+      `entry ${index} ${entry.wave} done at ${iso(clock.now())}: ${verified} verified, ${describeGate(g)}, took ${formatDuration(clock.now() - state.startedAt)}`,
     );
     waves.push({ state, gate: g, finishedAt: clock.now() });
-    if (g.halt) haltReason = `entry ${index} (${entry.name}): ${describeGate(g)}`;
+    if (g.halt) haltReason = `entry ${index} (${entry.wave}): ${describeGate(g)}`;
   }
 
   // Never leave behind an instance Forestall stopped: start the stragglers once they are stopped.
@@ -176,7 +176,7 @@ export async function runLocalRollout(
   const unrescheduled = calls.length - nextCall;
   if (unrescheduled > 0)
     say(`${unrescheduled} reschedule(s) not made after the halt; AWS keeps those events' own times`);
-  const notRun = plan.waves
+  const notRun = plan.batches
     .slice(waves.length)
     .reduce((n, w) => n + new Set(w.items.map((i) => i.instanceId)).size, 0);
   const finishedAt = clock.now();

@@ -19,8 +19,8 @@ import type {
   InstanceFacts,
   Notice,
   Plan,
+  PlanBatch,
   PlanItem,
-  PlanWave,
   SkippedNotice,
 } from './types';
 import { isActiveRemedy, isEventCode } from './types';
@@ -388,7 +388,7 @@ export function planRollout(
     }
     return text;
   };
-  const entries: PlanWave[] = [];
+  const entries: PlanBatch[] = [];
   const used = new Int32Array(limitOf.length); // per batch, reset through `touched`
   let cursor = now;
   config.waves.forEach((wave, waveIndex) => {
@@ -523,7 +523,7 @@ export function planRollout(
       }
       entries.push({
         index: entries.length,
-        name: wave.name,
+        wave: wave.name,
         startAt: iso(s),
         endBy: iso(end),
         items,
@@ -538,11 +538,11 @@ export function planRollout(
   const hash = createHash('sha256').update(String(now));
   for (const e of entries) {
     hash.update(
-      `|${e.name}@${e.startAt}:${e.items.length}:${e.items[0]?.eventId}:${e.items[e.items.length - 1]?.eventId}`,
+      `|${e.wave}@${e.startAt}:${e.items.length}:${e.items[0]?.eventId}:${e.items[e.items.length - 1]?.eventId}`,
     );
   }
   hash.update(`|${skipped.length}:${skipped[0]?.eventId}|${infeasible.length}:${infeasible[0]?.eventId}`);
   const digest = hash.digest('hex').slice(0, 12);
   const stamp = iso(now).replace(/[-:]/g, '').slice(0, 13);
-  return { rolloutId: `fs-${stamp}-${digest}`, generatedAt: iso(now), waves: entries, skipped, infeasible };
+  return { rolloutId: `fs-${stamp}-${digest}`, generatedAt: iso(now), batches: entries, skipped, infeasible };
 }

@@ -19,7 +19,7 @@ import {
   type WaveState,
 } from './rollout';
 import { iso } from './time';
-import { type InstanceFacts, type InstanceStatus, isEventCode, type Plan, type PlanWave } from './types';
+import { type InstanceFacts, type InstanceStatus, isEventCode, type Plan, type PlanBatch } from './types';
 
 /** Ids per mutating call (EC2 documents no maximum; AWS-FACTS §5) and per DescribeInstanceStatus (100). */
 export const ACTION_BATCH = 50;
@@ -126,7 +126,7 @@ function itemDetail(state: WaveState, item: WaveItemState): ForestallEvent['deta
 }
 
 /** Plan items of one entry, one per instance. */
-export function waveItems(wave: PlanWave): WaveItemState[] {
+export function waveItems(wave: PlanBatch): WaveItemState[] {
   const byInstance = new Map<string, WaveItemState>();
   for (const it of wave.items) {
     const prev = byInstance.get(it.instanceId);
@@ -176,7 +176,7 @@ export function rescheduleCalls(
   now: number,
 ): RescheduleCall[] {
   const calls: RescheduleCall[] = [];
-  plan.waves.forEach((wave, waveIndex) => {
+  plan.batches.forEach((wave, waveIndex) => {
     const slot = Date.parse(wave.startAt);
     for (const it of wave.items) {
       if (it.remedy !== 'reschedule') continue;
@@ -280,7 +280,7 @@ export async function preflight(
   waveIndex: number,
   ctx: RolloutContext,
 ): Promise<WaveState> {
-  const wave = plan.waves[waveIndex];
+  const wave = plan.batches[waveIndex];
   if (!wave) throw new Error(`plan ${plan.rolloutId} has no entry ${waveIndex}`);
   const now = ports.clock.now();
   const items = waveItems(wave);
@@ -295,7 +295,7 @@ export async function preflight(
     rolloutId: plan.rolloutId,
     region: ctx.region,
     waveIndex,
-    name: wave.name,
+    name: wave.wave,
     plannedStart: Date.parse(wave.startAt),
     startedAt: now,
     verifyBy: now + config.verification.timeout,

@@ -95,9 +95,11 @@ export interface PlanItem {
   readonly reason?: string;
 }
 
-export interface PlanWave {
+/** A batch: the planner's cut of one config wave, the unit that runs at once. */
+export interface PlanBatch {
   readonly index: number;
-  readonly name: string;
+  /** The config wave (operator's) this batch belongs to. */
+  readonly wave: string;
   readonly startAt: string;
   readonly endBy: string;
   readonly items: readonly PlanItem[];
@@ -117,7 +119,7 @@ export interface InfeasibleNotice extends SkippedNotice {
 export interface Plan {
   readonly rolloutId: string;
   readonly generatedAt: string;
-  readonly waves: readonly PlanWave[];
+  readonly batches: readonly PlanBatch[];
   readonly skipped: readonly SkippedNotice[];
   readonly infeasible: readonly InfeasibleNotice[];
 }

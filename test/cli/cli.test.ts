@@ -38,12 +38,12 @@ describe('forestall plan', () => {
     );
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.out);
-    expect(Object.keys(plan)).toEqual(['rolloutId', 'generatedAt', 'waves', 'skipped', 'infeasible']);
+    expect(Object.keys(plan)).toEqual(['rolloutId', 'generatedAt', 'batches', 'skipped', 'infeasible']);
     expect(plan.generatedAt).toBe('2026-11-30T00:00:00.000Z');
     expect(
-      plan.waves.map((w: { index: number; name: string; startAt: string; endBy: string }) => [
+      plan.batches.map((w: { index: number; wave: string; startAt: string; endBy: string }) => [
         w.index,
-        w.name,
+        w.wave,
         w.startAt,
         w.endBy,
       ]),
@@ -51,7 +51,7 @@ describe('forestall plan', () => {
       [0, 'canary', '2026-12-02T01:00:00.000Z', '2026-12-02T01:20:00.000Z'],
       [1, 'main', '2026-12-02T03:00:00.000Z', '2026-12-02T03:20:00.000Z'], // NotBefore 12-04T03:00 - leadTime 48h
     ]);
-    expect(Object.keys(plan.waves[0].items[0])).toEqual([
+    expect(Object.keys(plan.batches[0].items[0])).toEqual([
       'instanceId',
       'eventId',
       'code',
@@ -60,7 +60,7 @@ describe('forestall plan', () => {
       'groups',
     ]);
     expect(
-      plan.waves.flatMap((w: { items: { instanceId: string; remedy: string }[] }) =>
+      plan.batches.flatMap((w: { items: { instanceId: string; remedy: string }[] }) =>
         w.items.map((i) => [i.instanceId, i.remedy]),
       ),
     ).toEqual([

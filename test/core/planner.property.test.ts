@@ -24,7 +24,7 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
     fc.assert(
       fc.property(scenarioArb, (s) => {
         const byId = new Map(s.notices.map((n) => [`${n.instanceId}/${n.eventId}`, n]));
-        for (const w of plan(s).waves) {
+        for (const w of plan(s).batches) {
           const start = Date.parse(w.startAt);
           const end = Date.parse(w.endBy);
           expect(start).toBeGreaterThanOrEqual(s.now);
@@ -62,7 +62,7 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
         const p = plan(s);
         // Sweep: +1 at startAt, -1 at endBy, per group, each instance once per entry.
         const deltas: Array<{ t: number; g: string; d: number; key: string; value: string }> = [];
-        for (const w of p.waves) {
+        for (const w of p.batches) {
           const seen = new Set<string>();
           for (const item of w.items) {
             if (seen.has(item.instanceId)) continue;
@@ -91,7 +91,7 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
         const tagged = new Set(
           s.facts.filter((f) => f.tags['forestall:managed'] === 'true').map((f) => f.instanceId),
         );
-        for (const w of plan(s).waves)
+        for (const w of plan(s).batches)
           for (const item of w.items) expect(tagged.has(item.instanceId)).toBe(true);
       }),
       RUNS,
@@ -102,7 +102,7 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
     fc.assert(
       fc.property(scenarioArb, (s) => {
         const facts = new Map(s.facts.map((f) => [f.instanceId, f]));
-        for (const w of plan(s).waves) {
+        for (const w of plan(s).batches) {
           for (const item of w.items) {
             if (item.code === 'instance-reboot') expect(item.remedy).not.toBe('reboot-migrate');
             const f = facts.get(item.instanceId);
@@ -145,7 +145,7 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
       fc.property(scenarioArb, (s) => {
         const p = plan(s);
         const out = [
-          ...p.waves.flatMap((w) => w.items.map((i) => `${i.instanceId}/${i.eventId}`)),
+          ...p.batches.flatMap((w) => w.items.map((i) => `${i.instanceId}/${i.eventId}`)),
           ...p.skipped.map((i) => `${i.instanceId}/${i.eventId}`),
           ...p.infeasible.map((i) => `${i.instanceId}/${i.eventId}`),
         ].sort();
@@ -163,9 +163,9 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
         const order = s.config.waves.map((w) => w.name);
         let prevEnd = Number.NEGATIVE_INFINITY;
         let prevWave = 0;
-        for (const w of p.waves) {
+        for (const w of p.batches) {
           const start = Date.parse(w.startAt);
-          const waveIdx = order.indexOf(w.name);
+          const waveIdx = order.indexOf(w.wave);
           expect(start).toBeGreaterThanOrEqual(prevEnd);
           expect(waveIdx).toBeGreaterThanOrEqual(prevWave);
           prevEnd = Date.parse(w.endBy) + (s.config.waves[waveIdx]?.bake ?? 0);

@@ -45,10 +45,10 @@ describe('planRollout', () => {
       cfg({ windows: [{ days: ['THU'], start: '02:00', end: '05:00', timeZone: 'UTC' }] }),
       NOW,
     );
-    expect(p.waves).toEqual([
+    expect(p.batches).toEqual([
       {
         index: 0,
-        name: 'all',
+        wave: 'all',
         startAt: '2026-12-03T02:00:00.000Z',
         endBy: '2026-12-03T02:20:00.000Z',
         items: [
@@ -75,8 +75,8 @@ describe('planRollout', () => {
       }),
       NOW,
     );
-    expect(p.waves[0]?.startAt).toBe('2026-12-02T02:00:00.000Z');
-    expect(p.waves[0]?.items[0]?.reason).toBe(
+    expect(p.batches[0]?.startAt).toBe('2026-12-02T02:00:00.000Z');
+    expect(p.batches[0]?.items[0]?.reason).toBe(
       'earlier-window: no allowed window between NotBefore - leadTime and the deadline; planned in the latest earlier window',
     );
   });
@@ -88,8 +88,8 @@ describe('planRollout', () => {
       cfg({ windows: [{ days: ['SUN'], start: '02:00', end: '05:00', timeZone: 'UTC' }] }),
       NOW,
     );
-    expect(p.waves[0]?.startAt).toBe('2026-12-02T03:40:00.000Z'); // 30h - 2h margin - 20m verification
-    expect(p.waves[0]?.items[0]?.reason).toBe(
+    expect(p.batches[0]?.startAt).toBe('2026-12-02T03:40:00.000Z'); // 30h - 2h margin - 20m verification
+    expect(p.batches[0]?.items[0]?.reason).toBe(
       'outside-window: no allowed window before the deadline; planned at the latest safe slot',
     );
   });
@@ -106,11 +106,11 @@ describe('planRollout', () => {
       }),
       NOW,
     );
-    expect(p.waves.map((w) => [w.name, w.startAt])).toEqual([
+    expect(p.batches.map((w) => [w.wave, w.startAt])).toEqual([
       ['canary', '2026-12-01T02:00:00.000Z'],
       ['main', '2026-12-01T02:50:00.000Z'],
     ]);
-    expect(p.waves[0]?.items[0]?.reason).toMatch(/^ahead-of-later-waves:/);
+    expect(p.batches[0]?.items[0]?.reason).toMatch(/^ahead-of-later-waves:/);
   });
 
   it('splits one group into entries so that its limit, counted on the whole group, holds', () => {
@@ -121,7 +121,7 @@ describe('planRollout', () => {
       cfg({ maxUnavailablePerGroup: '20%', groupBy: ['asg'] }),
       NOW,
     );
-    expect(p.waves.map((w) => w.items.length)).toEqual([2, 2, 2]);
+    expect(p.batches.map((w) => w.items.length)).toEqual([2, 2, 2]);
   });
 
   it('spreads an entry across groups when deadlines tie', () => {
@@ -132,7 +132,7 @@ describe('planRollout', () => {
       cfg({ groupBy: ['asg'], waves: [{ name: 'all', maxParallel: 2, bake: 'PT0S' }] }),
       NOW,
     );
-    expect(p.waves[0]?.items.map((i) => i.groups.asg).sort()).toEqual(['api', 'web']);
+    expect(p.batches[0]?.items.map((i) => i.groups.asg).sort()).toEqual(['api', 'web']);
   });
 
   it('reschedules no sooner than 60 minutes from now and never past NotBeforeDeadline', () => {
@@ -142,11 +142,11 @@ describe('planRollout', () => {
       cfg(),
       NOW,
     );
-    expect(p.waves[0]?.items[0]).toMatchObject({
+    expect(p.batches[0]?.items[0]).toMatchObject({
       remedy: 'reschedule',
       deadline: '2026-12-05T04:00:00.000Z',
     });
-    expect(p.waves[0]?.startAt).toBe('2026-12-01T01:00:00.000Z');
+    expect(p.batches[0]?.startAt).toBe('2026-12-01T01:00:00.000Z');
   });
 
   it('reports what cannot be done in time, with the reason and the deadline', () => {
@@ -159,7 +159,7 @@ describe('planRollout', () => {
       cfg(),
       NOW,
     );
-    expect(p.waves).toEqual([]);
+    expect(p.batches).toEqual([]);
     expect(p.infeasible).toEqual([
       {
         instanceId: 'i-00000000000000001',
@@ -187,7 +187,7 @@ describe('planRollout', () => {
       cfg({ waves: [{ name: 'all', maxParallel: 1, bake: 'PT10M' }] }),
       NOW,
     );
-    expect(p.waves).toHaveLength(1);
+    expect(p.batches).toHaveLength(1);
     expect(p.infeasible[0]?.reason).toBe(
       'no-slot: earlier waves, batches and group limits leave no slot in a window before the deadline',
     );
@@ -231,7 +231,7 @@ describe('planRollout', () => {
       cfg(),
       NOW,
     );
-    expect(p.waves[0]?.items.map((i) => [i.eventId, i.remedy])).toEqual([
+    expect(p.batches[0]?.items.map((i) => [i.eventId, i.remedy])).toEqual([
       ['instance-event-1', 'stop-start'],
       ['instance-event-1b', 'stop-start'],
     ]);

@@ -102,14 +102,14 @@ describe('simulate: the 2014-style mass reboot example', () => {
     expect(outcome.instances).toBe(3000);
     expect(outcome.instanceStoreDataLost).toBe(0);
     expect(outcome.limitViolations).toBe(0);
-    const cassandra = plan.waves.flatMap((w) => w.items).filter((i) => i.groups.asg?.startsWith('cass-'));
+    const cassandra = plan.batches.flatMap((w) => w.items).filter((i) => i.groups.asg?.startsWith('cass-'));
     expect(cassandra.length).toBeGreaterThan(50);
     expect(cassandra.every((i) => i.remedy === 'reschedule')).toBe(true);
     expect(outcome.halted).toBe(true);
     expect(rollout.haltReason).toMatch(/failed of \d+ \(budget \d+\)$/);
     // Reschedules are made as late as AWS allows, so the halt still leaves AWS its own time for the rest.
     expect(outcome.apiCalls.ModifyInstanceEventStartTime).toBeLessThan(
-      plan.waves.flatMap((w) => w.items).filter((i) => i.remedy === 'reschedule').length,
+      plan.batches.flatMap((w) => w.items).filter((i) => i.remedy === 'reschedule').length,
     );
   });
 });
@@ -189,8 +189,8 @@ describe('simulate: rescheduled events', () => {
       behaviour: { awsStartSpread: 1, throttling: false },
     });
     const { outcome, plan } = await simulate(s, config({ maxUnavailablePerGroup: '25%' }));
-    expect(plan.waves.flatMap((w) => w.items.map((i) => i.remedy))).toEqual(Array(40).fill('reschedule'));
-    for (const w of plan.waves)
+    expect(plan.batches.flatMap((w) => w.items.map((i) => i.remedy))).toEqual(Array(40).fill('reschedule'));
+    for (const w of plan.batches)
       expect(Date.parse(w.endBy) - Date.parse(w.startAt)).toBe(2 * 3_600_000 + 20 * 60_000);
     expect(outcome.failed).toBe(0);
     expect(outcome.clearedByForestall).toBe(40);
@@ -241,7 +241,7 @@ describe('runner steps', () => {
     const cfg = config({ waves: [{ name: 'all', maxParallel: 4, bake: 'PT0S' }], leadTime: 'P7D' });
     const { world, ports, plan } = await planned(scenario({ groups: [{ asg: 'web', count: 4 }] }), cfg);
     const ctx = freshContext(new Map([['asg=web', 4]]));
-    await ports.clock.sleepUntil(Date.parse(plan.waves[0]?.startAt ?? ''));
+    await ports.clock.sleepUntil(Date.parse(plan.batches[0]?.startAt ?? ''));
     const first = await preflight(ports, cfg, plan, 0, ctx);
     const second = await preflight(ports, cfg, plan, 0, ctx);
     await act(ports, cfg, first);
@@ -258,7 +258,7 @@ describe('runner steps', () => {
       events: { affected: 1, mix: { 'instance-reboot': 1 }, slots: ['P3D'], deadlineShare: 1 },
     });
     const { fleet, plan } = await planned(s, cfg);
-    expect(plan.waves[0]?.items.map((i) => i.remedy)).toEqual(['reschedule', 'reschedule']);
+    expect(plan.batches[0]?.items.map((i) => i.remedy)).toEqual(['reschedule', 'reschedule']);
     // Meanwhile EC2 changed the events: they can no longer be rescheduled.
     const world = new SimEc2(
       fleet.start,

@@ -96,7 +96,7 @@ describe('simulate invariants (fast-check, 150 random fleets, behaviours and con
               .filter((i) => i.phase === 'failed' || i.phase === 'dropped')
               .flatMap((i) => i.eventIds),
           ),
-          ...plan.waves.slice(rollout.waves.length).flatMap((w) => w.items.map((i) => i.eventId)),
+          ...plan.batches.slice(rollout.waves.length).flatMap((w) => w.items.map((i) => i.eventId)),
         ]);
         expect(outcome.deadlineMisses).toBeLessThanOrEqual(accounted.size);
       }),
