@@ -16,8 +16,13 @@ export interface ActionOutcome {
   readonly instanceId: string;
   readonly ok: boolean;
   readonly error?: string;
-  /** True when the error was throttling that outlasted the retries: safe to try again later. */
+  /** True when the error was throttling that outlasted the retries: nothing happened, safe to try again later. */
   readonly retryable?: boolean;
+  /**
+   * True when the call may or may not have taken effect (timeout, 5xx, lost reply). Resolved by re-reading
+   * EC2 or Auto Scaling, never by sending a reboot or stop again.
+   */
+  readonly ambiguous?: boolean;
 }
 
 export interface FleetPort {
@@ -35,6 +40,50 @@ export interface FleetPort {
   start(instanceIds: readonly string[]): Promise<ActionOutcome[]>;
   /** ModifyInstanceEventStartTime. */
   reschedule(instanceId: string, eventId: string, notBefore: number): Promise<ActionOutcome>;
+}
+
+/** An Auto Scaling group as DescribeAutoScalingGroups reports it. */
+export interface AutoScalingGroupState {
+  readonly name: string;
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly desiredCapacity: number;
+  /** Member instance id → LifecycleState (`InService`, `Standby`, `Pending`, `Terminating`, ...). */
+  readonly members: Readonly<Record<string, string>>;
+}
+
+/** An instance registered directly (not through an Auto Scaling group) in a target group. */
+export interface TargetRegistration {
+  readonly targetGroupArn: string;
+  readonly instanceId: string;
+  /** `initial`, `healthy`, `unhealthy`, `unused`, `draining`, `unavailable`. */
+  readonly state: string;
+  /** The target group's deregistration delay (default 300 s): how long a deregistered target drains. */
+  readonly deregistrationDelayMs: number;
+}
+
+/**
+ * Taking instances out of service before a remedy and back after it (AWS-FACTS §9): Auto Scaling Standby for
+ * group members, target deregistration for instances behind a load balancer outside a group.
+ */
+export interface DrainPort {
+  /** DescribeAutoScalingGroups for these names (absent: no such group). */
+  describeGroups(names: readonly string[]): Promise<AutoScalingGroupState[]>;
+  /**
+   * EnterStandby, at most 20 ids (STANDBY_BATCH). With `decrementDesired` the group's desired capacity
+   * drops by their number (AWS refuses it below MinSize); without, the group launches replacements.
+   */
+  enterStandby(
+    groupName: string,
+    instanceIds: readonly string[],
+    decrementDesired: boolean,
+  ): Promise<ActionOutcome[]>;
+  /** ExitStandby, at most 20 ids; the group's desired capacity rises by their number. */
+  exitStandby(groupName: string, instanceIds: readonly string[]): Promise<ActionOutcome[]>;
+  /** Target groups these instances are registered in directly, with their state there. */
+  describeTargets(instanceIds: readonly string[]): Promise<TargetRegistration[]>;
+  deregisterTargets(targetGroupArn: string, instanceIds: readonly string[]): Promise<ActionOutcome[]>;
+  registerTargets(targetGroupArn: string, instanceIds: readonly string[]): Promise<ActionOutcome[]>;
 }
 
 export interface LedgerEntry {
