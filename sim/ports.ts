@@ -1,21 +1,14 @@
 /** In-memory twins of every port, backed by SimEc2. The fleet adapter parses SimEc2's AWS-shaped JSON with the same core parsers the AWS adapter uses. */
 import { allPages, type CallEnv, callIsolating, withThrottleRetry } from '../lambda/core/batch';
-import type { ForestallEvent } from '../lambda/core/events';
 import { parseInstances, parseInstanceTypes } from '../lambda/core/facts';
 import { parseInstanceStatuses } from '../lambda/core/notice';
-import type {
-  ActionOutcome,
-  ApprovalPort,
-  Clock,
-  FleetPort,
-  LedgerEntry,
-  LedgerPort,
-  Ports,
-  ReporterPort,
-} from '../lambda/core/ports';
-import { EVENT_CODES, type InstanceFacts, type InstanceStatus, type Plan } from '../lambda/core/types';
+import type { ActionOutcome, ApprovalPort, Clock, FleetPort, Ports } from '../lambda/core/ports';
+import { EVENT_CODES, type InstanceFacts, type InstanceStatus } from '../lambda/core/types';
 import { SimApiError, type SimEc2 } from './ec2';
+import { MemoryLedger, MemoryReporter, ScriptedApprovals } from './memory';
 import type { Rng } from './rng';
+
+export { MemoryLedger, MemoryReporter, ScriptedApprovals };
 
 export class SimClock implements Clock {
   constructor(private readonly world: SimEc2) {}
@@ -111,58 +104,6 @@ export class SimFleet implements FleetPort {
       this.env,
     );
     return out ?? { instanceId, ok: false, error: 'no outcome' };
-  }
-}
-
-export class MemoryLedger implements LedgerPort {
-  readonly plans = new Map<string, Plan>();
-  readonly claims = new Set<string>();
-  readonly entries: LedgerEntry[] = [];
-
-  async putPlan(plan: Plan): Promise<void> {
-    this.plans.set(plan.rolloutId, plan);
-  }
-
-  async getPlan(rolloutId: string): Promise<Plan | undefined> {
-    return this.plans.get(rolloutId);
-  }
-
-  async claim(key: string): Promise<boolean> {
-    if (this.claims.has(key)) return false;
-    this.claims.add(key);
-    return true;
-  }
-
-  async record(entry: LedgerEntry): Promise<void> {
-    this.entries.push(entry);
-  }
-
-  async history(rolloutId: string): Promise<readonly LedgerEntry[]> {
-    return this.entries.filter((e) => e.rolloutId === rolloutId);
-  }
-}
-
-export class MemoryReporter implements ReporterPort {
-  readonly events: ForestallEvent[] = [];
-
-  async emit(event: ForestallEvent): Promise<void> {
-    this.events.push(event);
-  }
-
-  count(detailType: ForestallEvent['detailType']): number {
-    return this.events.filter((e) => e.detailType === detailType).length;
-  }
-}
-
-/** Approvals in a simulation: approve all (the default) or reject the listed entry indexes. */
-export class ScriptedApprovals implements ApprovalPort {
-  readonly asked: number[] = [];
-
-  constructor(private readonly reject: ReadonlySet<number> = new Set()) {}
-
-  async decide(_rolloutId: string, waveIndex: number): Promise<'approved' | 'rejected'> {
-    this.asked.push(waveIndex);
-    return this.reject.has(waveIndex) ? 'rejected' : 'approved';
   }
 }
 

@@ -126,10 +126,7 @@ export async function simulate(
   const deadlineMisses = resolutions.filter(
     (r) => planned.has(r.eventId) && r.resolvedBy !== 'forestall' && r.resolvedBy !== 'rescheduled',
   ).length;
-  const failed = rollout.waves.reduce(
-    (n, w) => n + w.state.items.filter((i) => i.phase === 'failed').length,
-    0,
-  );
+  const failed = rollout.items.filter((i) => i.outcome === 'failed').length;
   const apiCalls = Object.fromEntries(Object.entries(world.apiCalls).sort(([a], [b]) => (a < b ? -1 : 1)));
 
   const outcome: SimulationOutcome = {
@@ -149,7 +146,7 @@ export async function simulate(
     skipped: plan.skipped.length,
     infeasible: plan.infeasible.length,
     failed,
-    fallbacks: ports.ledger.entries.filter((e) => e.kind === 'fallback').length,
+    fallbacks: rollout.items.filter((i) => i.fellBack).length,
     instanceStoreDataLost: world.instanceStoreLost('forestall').length,
     awsOnly: {
       performedByAws: baseline.eventResolutions().filter((r) => r.resolvedBy === 'aws').length,

@@ -7,6 +7,7 @@ export const DETAIL_TYPES = [
   'Rollout Planned',
   'Plan Infeasible',
   'Batch Started',
+  'Approval Requested',
   'Instance Remedied',
   'Instance Remedy Failed',
   'Batch Completed',

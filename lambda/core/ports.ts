@@ -3,7 +3,7 @@
  * in-memory twin (sim/). Core code sees only these interfaces.
  */
 import type { ForestallEvent } from './events';
-import type { InstanceFacts, InstanceStatus, Plan } from './types';
+import type { InstanceFacts, InstanceStatus, Plan, PlanBatch } from './types';
 
 export interface Clock {
   now(): number;
@@ -86,40 +86,71 @@ export interface DrainPort {
   registerTargets(targetGroupArn: string, instanceIds: readonly string[]): Promise<ActionOutcome[]>;
 }
 
+/** One line of a rollout's audit history. */
 export interface LedgerEntry {
   readonly rolloutId: string;
   readonly at: number;
-  readonly instanceId?: string;
-  readonly eventId?: string;
-  readonly waveIndex?: number;
   readonly kind: string;
+  readonly batchIndex?: number;
+  readonly instanceId?: string;
   readonly detail?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The ledger (DynamoDB in AWS): plans, the rollout machine's stored steps, claims and outcomes of mutating
+ * calls, the audit history, and the operator's halt flag.
+ */
 export interface LedgerPort {
   putPlan(plan: Plan): Promise<void>;
-  getPlan(rolloutId: string): Promise<Plan | undefined>;
+  getPlanBatch(rolloutId: string, index: number): Promise<PlanBatch | undefined>;
   /**
-   * Conditional write: true the first time `key` is claimed, false after. Guards every mutating action so a
-   * retried Lambda or a duplicated invocation never acts twice.
+   * Stores a step (state and write-ahead commands, as records of ≤ 350 KB each) only if the stored step is
+   * still `expectedStep` (undefined: none stored yet). False when another writer got there first.
    */
+  saveStep(
+    rolloutId: string,
+    step: number,
+    records: readonly string[],
+    expectedStep: number | undefined,
+  ): Promise<boolean>;
+  loadStep(rolloutId: string): Promise<readonly string[] | undefined>;
+  /** Conditional write: true the first time `key` is claimed, false after. */
   claim(key: string, at: number): Promise<boolean>;
-  record(entry: LedgerEntry): Promise<void>;
+  claimed(key: string): Promise<boolean>;
+  /** What a claimed mutating call answered, recorded after the call. */
+  putOutcome(key: string, outcomes: readonly ActionOutcome[]): Promise<void>;
+  getOutcome(key: string): Promise<readonly ActionOutcome[] | undefined>;
+  /** Idempotent by id: a replayed step writes the same lines again, not new ones. */
+  record(id: string, entry: LedgerEntry): Promise<void>;
   history(rolloutId: string): Promise<readonly LedgerEntry[]>;
+  requestHalt(rolloutId: string, reason: string): Promise<void>;
+  haltRequested(rolloutId: string): Promise<string | undefined>;
 }
 
 export interface ReporterPort {
-  emit(event: ForestallEvent): Promise<void>;
+  /** At least once: `id` is the event's deterministic id, for consumers that deduplicate. */
+  emit(event: ForestallEvent, id: string): Promise<void>;
 }
 
+export interface ApprovalRequest {
+  readonly rolloutId: string;
+  readonly batch: number;
+  readonly wave: string;
+  readonly token: string;
+}
+
+/** Approval is a request now and a decision later (Step Functions: a task token stored in the ledger). */
 export interface ApprovalPort {
-  /** Resolves when an operator approves or rejects the wave. */
-  decide(rolloutId: string, waveIndex: number, waveName: string): Promise<'approved' | 'rejected'>;
+  request(req: ApprovalRequest): Promise<void>;
+  /** The operator's decision, or undefined while there is none yet. */
+  decision(token: string): Promise<'approved' | 'rejected' | undefined>;
 }
 
 export interface Ports {
   readonly clock: Clock;
   readonly fleet: FleetPort;
+  /** Absent where nothing can be drained (no Auto Scaling, no load balancers): ASG members are then dropped. */
+  readonly drain?: DrainPort;
   readonly ledger: LedgerPort;
   readonly reporter: ReporterPort;
   readonly approvals: ApprovalPort;

@@ -90,6 +90,8 @@ export interface PlanItem {
   readonly remedy: ActiveRemedy;
   /** ISO time: the event's NotBefore, or its NotBeforeDeadline for a `reschedule` item. */
   readonly deadline: string;
+  /** ISO time: the event's NotBefore when planned (a reschedule's call time derives from it). */
+  readonly notBefore?: string;
   readonly groups: Readonly<Record<string, string>>;
   /** Why this item is planned unusually (outside a window, earlier than leadTime). */
   readonly reason?: string;

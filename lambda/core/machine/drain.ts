@@ -1,0 +1,150 @@
+/**
+ * Drain and undrain (AWS-FACTS §9): Auto Scaling members go to Standby before a reboot or stop-start, so the
+ * group neither replaces them nor sends them traffic; instances registered directly in target groups are
+ * deregistered and drained for the deregistration delay. Undrain after verification, always, even when the
+ * remedy failed. Reschedule items are not drained: AWS acts somewhere in a window of hours.
+ */
+import { DESCRIBE_BATCH, STANDBY_BATCH } from '../api-limits';
+import type { BatchState, ItemState } from './state';
+import { chunks, type Step } from './step';
+
+const DRAIN_ATTEMPTS = 3;
+
+function toDrain(b: BatchState): ItemState[] {
+  return b.items.filter((i) => i.phase === 'pending' && i.remedy !== 'reschedule');
+}
+
+/**
+ * Reads the groups and targets, then puts members in Standby and deregisters targets, then reads again to
+ * see it done (a call's reply is not proof: re-read). Returns 'next' once every live item is drained; an
+ * item that could not be drained after DRAIN_ATTEMPTS reads is dropped, never acted on undrained.
+ */
+export function runDrain(step: Step, b: BatchState): 'yield' | 'next' {
+  const live = toDrain(b);
+  if (step.s.dryRun || live.length === 0) return 'next';
+  const asgs = [...new Set(live.flatMap((i) => (i.asg === undefined ? [] : [i.asg])))].sort();
+  const direct = live.filter((i) => i.asg === undefined).map((i) => i.instanceId);
+  if (!step.answered.has('describe-groups') && !step.answered.has('describe-targets')) {
+    noteFailures(step, b);
+    if (asgs.length > 0) step.issue({ kind: 'describe-groups', groups: asgs });
+    for (const c of chunks(direct, DESCRIBE_BATCH)) step.issue({ kind: 'describe-targets', instanceIds: c });
+    return asgs.length === 0 && direct.length === 0 ? 'next' : 'yield';
+  }
+  b.drainAttempts = (b.drainAttempts ?? 0) + 1;
+  const standby = standbyNeeded(step, live);
+  const targets = deregistrationNeeded(step, live);
+  if (standby.size === 0 && targets.size === 0) return 'next';
+  if (b.drainAttempts >= DRAIN_ATTEMPTS) {
+    for (const item of live) {
+      const notInStandby = item.asg !== undefined && item.standbyIn === undefined;
+      const stillServing = [...targets.values()].some((ids) => ids.includes(item.instanceId));
+      if (notInStandby || stillServing)
+        step.drop(
+          item,
+          b.index,
+          `not-drained: ${notInStandby ? `not in Standby in ${item.asg}` : 'still registered in a target group'} (${item.reason ?? 'no answer'})`,
+        );
+    }
+    return 'next';
+  }
+  for (const [name, calls] of standby)
+    for (const c of calls) step.issue({ kind: 'enter-standby', group: name, ...c });
+  for (const [arn, ids] of [...targets].sort(([a], [c]) => (a < c ? -1 : 1)))
+    for (const c of chunks(ids, DESCRIBE_BATCH))
+      step.issue({ kind: 'deregister-targets', targetGroupArn: arn, instanceIds: c });
+  return 'yield';
+}
+
+function noteFailures(step: Step, b: BatchState): void {
+  for (const kind of ['enter-standby', 'deregister-targets'] as const) {
+    for (const o of step.outcomesOf(kind)) {
+      const item = b.items.find((i) => i.instanceId === o.instanceId);
+      if (item && !o.ok) item.reason = `${kind}: ${o.error ?? 'unknown error'}`;
+    }
+  }
+}
+
+/** Per group, the EnterStandby calls still needed (≤ 20 ids each); marks items already in Standby. */
+function standbyNeeded(
+  step: Step,
+  live: readonly ItemState[],
+): Map<string, Array<{ instanceIds: string[]; decrementDesired: boolean }>> {
+  const out = new Map<string, Array<{ instanceIds: string[]; decrementDesired: boolean }>>();
+  for (const [name, group] of [...step.groups].sort(([a], [c]) => (a < c ? -1 : 1))) {
+    const ready: string[] = [];
+    for (const item of live.filter((i) => i.asg === name)) {
+      const state = group.members[item.instanceId];
+      if (state === 'Standby') item.standbyIn = name;
+      else if (state === 'InService') ready.push(item.instanceId);
+      else item.reason = `lifecycle state ${state ?? 'absent'}`;
+    }
+    // Decrement desired capacity only while it stays at or above MinSize; past that, AWS launches replacements.
+    let room = Math.max(0, group.desiredCapacity - group.minSize);
+    const calls = chunks(ready, STANDBY_BATCH).map((instanceIds) => {
+      const decrementDesired = room >= instanceIds.length;
+      if (decrementDesired) room -= instanceIds.length;
+      return { instanceIds, decrementDesired };
+    });
+    if (calls.length > 0) out.set(name, calls);
+  }
+  return out;
+}
+
+/** Per target group, the instances still serving; marks items already draining or gone from it. */
+function deregistrationNeeded(step: Step, live: readonly ItemState[]): Map<string, string[]> {
+  const byItem = new Map(live.map((i) => [i.instanceId, i]));
+  const out = new Map<string, string[]>();
+  for (const t of step.targets) {
+    const item = byItem.get(t.instanceId);
+    if (!item || item.asg !== undefined) continue;
+    if (t.state === 'draining' || t.state === 'unused') {
+      item.deregisteredFrom = [...new Set([...(item.deregisteredFrom ?? []), t.targetGroupArn])];
+      continue;
+    }
+    out.set(t.targetGroupArn, [...(out.get(t.targetGroupArn) ?? []), t.instanceId]);
+    const b = step.s.current;
+    if (b) b.drainedUntil = Math.max(b.drainedUntil ?? 0, step.now + t.deregistrationDelayMs);
+  }
+  return out;
+}
+
+/** Exit Standby and register targets again for every drained item; 'next' when nothing is left to undo. */
+export function runUndrain(step: Step, b: BatchState): 'yield' | 'next' {
+  for (const o of step.outcomesOf('exit-standby')) {
+    const item = b.items.find((i) => i.instanceId === o.instanceId);
+    if (item && (o.ok || !o.retryable)) {
+      if (!o.ok) step.recordItem(item, b.index, 'exit-standby-failed', { error: o.error });
+      delete item.standbyIn;
+    }
+  }
+  for (const o of step.outcomesOf('register-targets')) {
+    const item = b.items.find((i) => i.instanceId === o.instanceId);
+    if (item && (o.ok || !o.retryable)) {
+      if (!o.ok) step.recordItem(item, b.index, 'register-failed', { error: o.error });
+      delete item.deregisteredFrom;
+    }
+  }
+  b.undrainAttempts = (b.undrainAttempts ?? 0) + 1;
+  if (b.undrainAttempts > DRAIN_ATTEMPTS + 1) return 'next';
+  let issued = 0;
+  const byAsg = new Map<string, string[]>();
+  const byTarget = new Map<string, string[]>();
+  for (const i of b.items) {
+    if (i.standbyIn !== undefined) byAsg.set(i.standbyIn, [...(byAsg.get(i.standbyIn) ?? []), i.instanceId]);
+    for (const arn of i.deregisteredFrom ?? [])
+      byTarget.set(arn, [...(byTarget.get(arn) ?? []), i.instanceId]);
+  }
+  for (const [group, ids] of byAsg) {
+    for (const c of chunks(ids, STANDBY_BATCH)) {
+      step.issue({ kind: 'exit-standby', group, instanceIds: c });
+      issued++;
+    }
+  }
+  for (const [arn, ids] of byTarget) {
+    for (const c of chunks(ids, DESCRIBE_BATCH)) {
+      step.issue({ kind: 'register-targets', targetGroupArn: arn, instanceIds: c });
+      issued++;
+    }
+  }
+  return issued > 0 ? 'yield' : 'next';
+}

@@ -1,0 +1,119 @@
+/**
+ * A failed remedy falls back to the next remedy the operator allowed for the item's codes, but only when it
+ * fits: it must end before the item's verification deadline (the batch's planned span, so it never overlaps
+ * the next batch) and before the event's deadline − margin. A failed reboot migration with a
+ * NotBeforeDeadline is rescheduled into a window after the planned rollout, group limits permitting.
+ */
+import { STOP_START_WORK } from '../api-limits';
+import { iso, MINUTE } from '../time';
+import type { ConfigurableRemedy } from '../types';
+import { isEventCode } from '../types';
+import { WindowCalendar } from '../windows';
+import { downByGroup, RESCHEDULE_CALL_MARGIN, RESCHEDULE_MIN_LEAD } from './reschedule';
+import type { BatchState, ItemState } from './state';
+import type { Step } from './step';
+
+/** The remedies allowed for every code of the item, in the operator's order for its first code. */
+function allowedRemedies(step: Step, item: ItemState): ConfigurableRemedy[] {
+  const lists = item.codes.map((c) => (isEventCode(c) ? step.config.remedies[c] : []));
+  const [first = [], ...rest] = lists;
+  return first.filter((r) => rest.every((l) => l.includes(r)));
+}
+
+export function fallBack(step: Step, b: BatchState, item: ItemState, why: string): void {
+  item.tried.push(item.remedy);
+  const tried = new Set<string>(item.tried);
+  const rejected: string[] = [];
+  for (const next of allowedRemedies(step, item)) {
+    if (tried.has(next) || next === 'report-only' || next === 'reboot-migrate') continue;
+    const objection =
+      next === 'stop-start' ? stopStartObjection(step, item) : rescheduleObjection(step, item);
+    if (objection === undefined) {
+      step.recordItem(item, b.index, 'fallback', { from: item.remedy, to: next, why });
+      item.reason = `${why}; falling back to ${next}`;
+      item.remedy = next;
+      if (next === 'stop-start') item.phase = 'pending';
+      else issueFallbackReschedule(step, item);
+      return;
+    }
+    rejected.push(`${next}: ${objection}`);
+  }
+  step.fail(item, b.index, rejected.length > 0 ? `${why}; no fallback fits (${rejected.join('; ')})` : why);
+}
+
+function stopStartObjection(step: Step, item: ItemState): string | undefined {
+  if (item.canStopStart !== true) return 'not allowed or not possible for this instance';
+  const end = step.now + STOP_START_WORK;
+  const limit = Math.min(item.verifyBy ?? step.now, item.deadline - step.config.deadlineMargin);
+  if (end > limit)
+    return `would end ${iso(end)}, after ${iso(limit)} (verification deadline or deadline − margin)`;
+  return undefined;
+}
+
+const SLOT_TRIES = 200;
+
+/** A slot for a failed item's events: in a window, after the planned rollout, with room in every group. */
+function fallbackSlot(step: Step, item: ItemState): number | undefined {
+  const { s, config, now } = step;
+  if (item.notBeforeDeadline === undefined) return undefined;
+  const span = (item.eventWindow ?? 0) + config.verification.timeout;
+  const latest = item.notBeforeDeadline - config.deadlineMargin - span;
+  const planEnd = s.slots.reduce((m, [, end]) => Math.max(m, end), now);
+  const earliest =
+    Math.ceil(Math.max(now + RESCHEDULE_MIN_LEAD + RESCHEDULE_CALL_MARGIN, planEnd) / MINUTE) * MINUTE;
+  if (earliest > latest) return undefined;
+  const calendar = new WindowCalendar(config.windows, now, item.notBeforeDeadline);
+  const down = downByGroup(s);
+  let t = earliest;
+  for (let i = 0; i < SLOT_TRIES && t <= latest; i++) {
+    const slot = Math.ceil(calendar.nextOpen(t) / MINUTE) * MINUTE;
+    if (slot > latest) return undefined;
+    const moved = s.moved[`fallback@${slot}`] ?? {};
+    if (item.groupIds.every((g) => (down.get(g) ?? 0) + (moved[g] ?? 0) < (s.limits[g] ?? 1))) return slot;
+    t = slot + Math.max(span, MINUTE); // the next slot after this one's outage
+  }
+  return undefined;
+}
+
+function rescheduleObjection(step: Step, item: ItemState): string | undefined {
+  if (item.notBeforeDeadline === undefined) return 'the event has no NotBeforeDeadline';
+  if (item.eventIds.length !== 1) return 'more than one event on the instance';
+  return fallbackSlot(step, item) === undefined
+    ? 'no window with room before NotBeforeDeadline − margin'
+    : undefined;
+}
+
+function issueFallbackReschedule(step: Step, item: ItemState): void {
+  const slot = fallbackSlot(step, item) as number;
+  const moved = (step.s.moved[`fallback@${slot}`] ??= {});
+  for (const g of item.groupIds) moved[g] = (moved[g] ?? 0) + 1;
+  item.slot = slot;
+  item.phase = 'acting';
+  step.issue({
+    kind: 'reschedule',
+    instanceId: item.instanceId,
+    eventId: item.eventIds[0] as string,
+    notBefore: slot,
+  });
+}
+
+/** Outcome of a fallback reschedule: moved (AWS performs it at the slot) or failed. */
+export function settleFallbackReschedule(step: Step, b: BatchState): void {
+  for (const o of step.outcomesOf('reschedule')) {
+    const item = b.items.find(
+      (i) => i.instanceId === o.instanceId && i.phase === 'acting' && i.remedy === 'reschedule',
+    );
+    if (!item) continue;
+    if (o.ok || o.ambiguous) {
+      item.phase = 'moved';
+      item.reason = `${item.reason ?? ''}: rescheduled to ${iso(item.slot ?? 0)}; AWS performs it then`;
+      step.recordItem(item, b.index, 'moved', { slot: iso(item.slot ?? 0), ambiguous: o.ambiguous === true });
+    } else if (o.retryable) issueFallbackReschedule(step, item);
+    else
+      step.fail(
+        item,
+        b.index,
+        `${item.reason ?? ''}; ModifyInstanceEventStartTime failed: ${o.error ?? 'unknown'}`,
+      );
+  }
+}
