@@ -203,7 +203,7 @@ describe('forestall simulate', () => {
     expect(r.out).toMatch(/^Simulating "demo: 300 instances, a mass reboot in three slots" \(seed 2014\)/);
     expect(r.out).toMatch(/^Plan fs-\S+: \d+ entries; \d+ skipped, \d+ infeasible/m);
     expect(r.out).toMatch(
-      /^entry 0 canary at 2026-12-02T02:00:00.000Z: 2 to remedy, 0 dropped at preflight$/m,
+      /^batch 0 canary at 2026-12-02T02:00:00.000Z: 2 to remedy, 0 dropped at preflight$/m,
     );
     expect(r.out).toContain(
       "GROUP           LIMIT  AWS'S OWN SCHEDULE  WITH FORESTALL  OF WHICH FORESTALL'S",

@@ -1,22 +1,24 @@
-import {
-  assessItem,
-  gateWave,
-  MIGRATION_GRACE,
-  preflightObjection,
-  type WaveItemState,
-} from '../../lambda/core/rollout';
+/** The machine's pure judgements: what preflight keeps, and when an item is verified, waits or failed. */
+import { parseConfig } from '../../lambda/core/config';
+import { objection } from '../../lambda/core/machine/preflight';
+import type { ItemState } from '../../lambda/core/machine/state';
+import { assess, MIGRATION_GRACE } from '../../lambda/core/machine/verify';
 import type { InstanceStatus, Notice } from '../../lambda/core/types';
 
 const NOW = Date.parse('2026-12-01T00:00:00Z');
-const item = (over: Partial<WaveItemState> = {}): WaveItemState => ({
+const config = parseConfig({ dryRun: false, verification: { timeout: 'PT20M' }, deadlineMargin: 'PT2H' });
+const item = (over: Partial<ItemState> = {}): ItemState => ({
   instanceId: 'i-0abc',
   eventIds: ['e-1'],
   codes: ['system-reboot'],
   remedy: 'reboot-migrate',
+  tried: [],
   deadline: NOW + 48 * 3_600_000,
+  notBefore: NOW + 48 * 3_600_000,
   groupIds: ['asg=web'],
   phase: 'verifying',
   actedAt: NOW,
+  verifyBy: NOW + 1_200_000,
   ...over,
 });
 const ev = (state: Notice['state'], notBefore = NOW + 3_600_000): Notice => ({
@@ -38,80 +40,50 @@ const status = (over: Partial<InstanceStatus> = {}): InstanceStatus => ({
   ...over,
 });
 
-describe('assessItem: a remedy counts only when EC2 shows the event gone and the instance healthy', () => {
+describe('assess: a remedy counts only when EC2 shows the event gone and the instance healthy', () => {
   it('does not count a successful-looking reboot while the event is still open', () => {
-    expect(assessItem(item(), status(), NOW + 60_000, NOW + 1_200_000)).toEqual({ next: 'wait' });
-    expect(assessItem(item(), status(), NOW + 1_200_000, NOW + 1_200_000)).toEqual({
-      next: 'failed',
-      reason:
-        'event still open after the verification timeout: e-1 (the reboot did not migrate the instance; a user reboot leaves the event open)',
-    });
+    expect(assess(item(), status(), NOW + 60_000)).toBe('wait');
+    expect(assess(item(), status(), NOW + MIGRATION_GRACE)).toBe(
+      'remedy-failed: the reboot did not migrate the instance; a user reboot leaves the event open',
+    );
+    expect(assess(item(), status(), NOW + MIGRATION_GRACE - 1)).toBe('wait');
   });
 
   it('does not count a cleared event while status checks are not ok', () => {
     const s = status({ notices: [ev('completed')], instanceStatus: 'initializing' });
-    expect(assessItem(item(), s, NOW + 60_000, NOW + 1_200_000)).toEqual({ next: 'wait' });
-    expect(
-      assessItem(item(), { ...s, instanceStatus: 'impaired' }, NOW + 1_200_000, NOW + 1_200_000),
-    ).toEqual({
-      next: 'failed',
-      reason: 'event cleared but not healthy: state running, instance status impaired, system status ok',
-    });
+    expect(assess(item(), s, NOW + 60_000)).toBe('wait');
+    expect(assess(item(), { ...s, instanceStatus: 'impaired' }, NOW + 1_200_000)).toBe(
+      'event cleared but not healthy: state running, instance status impaired, system status ok',
+    );
   });
 
-  it('verifies when the event is [Completed] or gone and both checks are ok', () => {
-    expect(assessItem(item(), status({ notices: [ev('completed')] }), NOW, NOW + 1)).toEqual({
-      next: 'verified',
-    });
-    expect(assessItem(item(), status({ notices: [] }), NOW, NOW + 1)).toEqual({ next: 'verified' });
-    expect(assessItem(item(), status({ notices: [ev('canceled')] }), NOW, NOW + 1)).toEqual({
-      next: 'verified',
-    });
+  it('verifies when the event is [Completed], [Canceled] or gone and both checks are ok', () => {
+    expect(assess(item(), status({ notices: [ev('completed')] }), NOW)).toBe('verified');
+    expect(assess(item(), status({ notices: [] }), NOW)).toBe('verified');
+    expect(assess(item(), status({ notices: [ev('canceled')] }), NOW)).toBe('verified');
   });
 
-  it('falls back only after the grace, only when healthy, only when allowed', () => {
-    expect(
-      assessItem(item({ fallback: 'stop-start' }), status(), NOW + MIGRATION_GRACE - 1, NOW + 1_200_000),
-    ).toEqual({ next: 'wait' });
-    expect(
-      assessItem(item({ fallback: 'stop-start' }), status(), NOW + MIGRATION_GRACE, NOW + 1_200_000),
-    ).toEqual({ next: 'fallback' });
-    expect(
-      assessItem(
-        item({ fallback: 'stop-start' }),
-        status({ instanceStatus: 'initializing' }),
-        NOW + MIGRATION_GRACE,
-        NOW + 1_200_000,
-      ),
-    ).toEqual({ next: 'wait' });
-    expect(assessItem(item(), status(), NOW + MIGRATION_GRACE, NOW + 1_200_000)).toEqual({ next: 'wait' });
+  it('waits for a stopping instance, fails a terminated one, and never re-sends an ambiguous stop', () => {
+    const stopping = item({ remedy: 'stop-start', phase: 'stopping' });
+    expect(assess(stopping, status({ state: 'stopping' }), NOW)).toBe('wait');
+    expect(assess(stopping, status({ state: 'stopped' }), NOW)).toBe('wait');
+    expect(assess(stopping, status({ state: 'stopping' }), NOW + 1_200_000)).toBe(
+      'did not stop before the verification timeout (state stopping)',
+    );
+    expect(assess(item(), undefined, NOW)).toBe('instance terminated or no longer described');
+    const ambiguous = { ...stopping, ambiguous: true };
+    expect(assess(ambiguous, status(), NOW + MIGRATION_GRACE - 1)).toBe('wait');
+    expect(assess(ambiguous, status(), NOW + MIGRATION_GRACE)).toMatch(/not sent again$/);
   });
 
-  it('starts a stop-start item once it is stopped, and fails a terminated one', () => {
-    expect(
-      assessItem(
-        item({ remedy: 'stop-start', phase: 'stopping' }),
-        status({ state: 'stopped' }),
-        NOW,
-        NOW + 1,
-      ),
-    ).toEqual({ next: 'start' });
-    expect(
-      assessItem(
-        item({ remedy: 'stop-start', phase: 'stopping' }),
-        status({ state: 'stopping' }),
-        NOW,
-        NOW + 1,
-      ),
-    ).toEqual({ next: 'wait' });
-    expect(assessItem(item(), undefined, NOW, NOW + 1)).toEqual({
-      next: 'failed',
-      reason: 'instance terminated or no longer described',
-    });
+  it('judges a stop-start that left the event open as a failed remedy (it may fall back)', () => {
+    expect(assess(item({ remedy: 'stop-start', phase: 'starting' }), status(), NOW)).toBe(
+      'remedy-failed: the stop-start did not clear e-1',
+    );
   });
 });
 
-describe('preflightObjection', () => {
+describe('preflight objection', () => {
   const facts = {
     instanceId: 'i-0abc',
     region: 'us-east-1',
@@ -124,73 +96,44 @@ describe('preflightObjection', () => {
     rebootMigration: 'default' as const,
     state: 'running' as const,
   };
-  const optIn = { key: 'forestall:managed', value: 'true' };
 
   it('goes ahead when the event is open and time remains', () => {
+    expect(objection(item({ phase: 'pending' }), status(), facts, config, NOW, false)).toBeUndefined();
+  });
+
+  it('drops an item whose deadline can no longer be met, to the minute', () => {
+    const deadline = NOW + 3 * 3_600_000;
     expect(
-      preflightObjection(item({ phase: 'pending' }), status(), facts, optIn, NOW, 1_200_000, 7_200_000),
+      objection(item({ deadline }), status(), facts, config, deadline - 2 * 3_600_000 - 1_200_000, false),
     ).toBeUndefined();
+    expect(objection(item({ deadline }), status(), facts, config, NOW + 3_600_000, false)).toBe(
+      'deadline-passed: remedy + verification would end after deadline - margin (0m left)',
+    );
   });
 
-  it('drops an item whose deadline can no longer be met', () => {
-    expect(
-      preflightObjection(
-        item({ deadline: NOW + 3 * 3_600_000 }),
-        status(),
-        facts,
-        optIn,
-        NOW + 3_600_000,
-        1_200_000,
-        7_200_000,
-      ),
-    ).toBe('deadline-passed: remedy + verification would end after deadline - margin (0m left)');
-  });
-
-  it('keeps a rescheduled item whose event AWS completed at the slot, drops one that was not moved', () => {
+  it('keeps a rescheduled item whose event sits at the slot to the second, drops one that was not moved', () => {
     const slot = NOW + 3_600_000;
     const r = item({ remedy: 'reschedule', slot, codes: ['instance-reboot'] });
     expect(
-      preflightObjection(
-        r,
-        status({ notices: [ev('completed', slot)] }),
-        facts,
-        optIn,
-        slot,
-        1_200_000,
-        7_200_000,
-      ),
+      objection(r, status({ notices: [ev('completed', slot)] }), facts, config, slot, false),
     ).toBeUndefined();
+    // AWS reports NotBefore to the second: the same second is the same slot.
     expect(
-      preflightObjection(
-        r,
-        status({ notices: [ev('active', slot + 1)] }),
-        facts,
-        optIn,
-        slot,
-        1_200_000,
-        7_200_000,
-      ),
-    ).toBe('not-rescheduled: the event starts 2026-12-01T01:00:00.001Z, not at the planned slot');
+      objection(r, status({ notices: [ev('active', slot + 999)] }), facts, config, slot, false),
+    ).toBeUndefined();
+    expect(objection(r, status({ notices: [ev('active', slot + 1000)] }), facts, config, slot, false)).toBe(
+      'not-rescheduled: the event starts 2026-12-01T01:00:01.000Z, not at the planned slot',
+    );
+    // In a dry run nothing was moved: the item is reported as a dry run, not as not-rescheduled.
+    expect(
+      objection(r, status({ notices: [ev('active', slot + 60_000)] }), facts, config, slot, true),
+    ).toBeUndefined();
   });
-});
 
-describe('gateWave', () => {
-  const items = (phases: WaveItemState['phase'][]) => phases.map((phase) => item({ phase }));
-  it('halts when failures exceed the budget, counting only items acted on', () => {
-    expect(gateWave(items(['verified', 'failed', 'dropped']), { kind: 'count', value: 0 })).toEqual({
-      halt: true,
-      failures: 1,
-      budget: 0,
-      acted: 2,
-    });
-    expect(gateWave(items(['verified', 'failed']), { kind: 'count', value: 1 })).toMatchObject({
-      halt: false,
-    });
-    expect(
-      gateWave(items(Array(20).fill('verified').concat(['failed'])), { kind: 'percent', value: 5 }),
-    ).toMatchObject({ halt: false, budget: 1 });
-    expect(
-      gateWave(items(Array(19).fill('verified').concat(['failed'])), { kind: 'percent', value: 4 }),
-    ).toMatchObject({ halt: true, budget: 0 });
+  it('drops a terminated instance and one whose opt-in tag was removed', () => {
+    expect(objection(item(), undefined, facts, config, NOW, false)).toBe('terminated: the instance is gone');
+    expect(objection(item(), status(), { ...facts, tags: {} }, config, NOW, false)).toBe(
+      'not-opted-in: the forestall:managed tag was removed since planning',
+    );
   });
 });

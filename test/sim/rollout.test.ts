@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { type Config, type ConfigInput, parseConfig } from '../../lambda/core/config';
 import { runLocalRollout } from '../../lambda/core/local-driver';
 import { planRollout } from '../../lambda/core/planner';
-import { act, preflight } from '../../lambda/core/runner';
 import { type SimBehaviour, SimEc2 } from '../../sim/ec2';
 import { ScriptedApprovals, simPorts } from '../../sim/ports';
 import { Rng } from '../../sim/rng';
@@ -54,14 +53,6 @@ async function planned(s: Scenario, cfg: Config, behaviour: Partial<SimBehaviour
   const plan = planRollout(notices, await ports.fleet.describeFacts(), cfg, world.now);
   return { fleet, world, ports, ids, plan };
 }
-
-const freshContext = (limits: Map<string, number> = new Map()) => ({
-  region: 'us-east-1',
-  limits,
-  unavailable: new Map(),
-  restart: new Set<string>(),
-  moved: new Map(),
-});
 
 describe('simulate: the demo fleet', () => {
   it('clears every planned event ahead of AWS, within every group limit, and beats AWS own schedule', async () => {
@@ -121,8 +112,8 @@ describe('simulate: gates and honesty', () => {
       config({ waves: [{ name: 'all', maxParallel: 4, bake: 'PT0S', failureBudget: 1 }] }),
     );
     expect(outcome.halted).toBe(true);
-    expect(rollout.haltReason).toMatch(/^entry \d+ \(all\): [2-4] failed of 4 \(budget 1\)$/);
-    expect(rollout.notRun).toBe(40 - 4 * rollout.waves.length);
+    expect(rollout.haltReason).toMatch(/^batch \d+ \(all\): [2-4] failed of 4 \(budget 1\)$/);
+    expect(rollout.notRun).toBe(40 - 4 * rollout.batches.length);
     expect(events.filter((e) => e.detailType === 'Rollout Halted')).toHaveLength(1);
     expect(outcome.deadlineMisses).toBe(40 - outcome.clearedByForestall);
   });
@@ -138,9 +129,9 @@ describe('simulate: gates and honesty', () => {
         instanceStoreDisposable: true,
       }),
     );
-    const item = rollout.waves[0]?.state.items[0];
-    expect(item?.phase).toBe('failed');
-    expect(item?.reason).toMatch(/^event still open after the verification timeout: instance-event-/);
+    const item = rollout.items.find((i) => i.batchIndex === 0);
+    expect(item?.outcome).toBe('failed');
+    expect(item?.reason).toMatch(/^the stop-start did not clear instance-event-\w+; no fallback fits/);
     expect(outcome.halted).toBe(true);
     expect(outcome.clearedByForestall).toBe(0);
   });
@@ -160,9 +151,7 @@ describe('simulate: gates and honesty', () => {
     expect(run.outcome.clearedByForestall).toBe(0);
     expect(run.outcome.performedByAws).toBe(40);
     expect(run.outcome.apiCalls.RebootInstances).toBeUndefined();
-    expect(run.rollout.waves.flatMap((w) => w.state.items.map((i) => i.phase))).toEqual(
-      Array(40).fill('dry-run'),
-    );
+    expect(run.rollout.items.map((i) => i.outcome)).toEqual(Array(40).fill('dry-run'));
   });
 
   it('halts before acting on an entry the operator rejects', async () => {
@@ -171,7 +160,7 @@ describe('simulate: gates and honesty', () => {
       config({ waves: [{ name: 'all', maxParallel: '50%', approval: true }] }),
       { approvals: new ScriptedApprovals(new Set([1])) },
     );
-    expect(run.rollout.haltReason).toBe('entry 1 (all) was not approved');
+    expect(run.rollout.haltReason).toBe('batch 1 (all) was not approved');
     expect(run.outcome.clearedByForestall).toBe(20);
   });
 });
@@ -236,21 +225,7 @@ describe('SimFleet (the fleet port)', () => {
   });
 });
 
-describe('runner steps', () => {
-  it('acts once when act is invoked twice for the same entry (a retried Lambda)', async () => {
-    const cfg = config({ waves: [{ name: 'all', maxParallel: 4, bake: 'PT0S' }], leadTime: 'P7D' });
-    const { world, ports, plan } = await planned(scenario({ groups: [{ asg: 'web', count: 4 }] }), cfg);
-    const ctx = freshContext(new Map([['asg=web', 4]]));
-    await ports.clock.sleepUntil(Date.parse(plan.batches[0]?.startAt ?? ''));
-    const first = await preflight(ports, cfg, plan, 0, ctx);
-    const second = await preflight(ports, cfg, plan, 0, ctx);
-    await act(ports, cfg, first);
-    await act(ports, cfg, second);
-    expect(world.apiCalls.RebootInstances).toBe(1);
-    expect(second.items.length).toBeGreaterThan(0);
-    expect(second.items.every((i) => i.phase === 'verifying')).toBe(true);
-  });
-
+describe('the rollout machine against the simulator', () => {
   it('reports a reschedule EC2 refuses, then drops the item at preflight and leaves AWS its own time', async () => {
     const cfg = config({ maxUnavailablePerGroup: '100%', waves: [{ name: 'all', maxParallel: 2 }] });
     const s = scenario({
@@ -268,14 +243,15 @@ describe('runner steps', () => {
       new Rng(1),
     );
     const live = simPorts(world, 'us-east-1', new Rng(2));
-    const result = await runLocalRollout(plan, cfg, live, { region: 'us-east-1', limits: new Map() });
+    const limits = new Map([['asg=web', 2]]);
+    const result = await runLocalRollout(plan, cfg, live, { region: 'us-east-1', limits });
     const failures = live.reporter.events.filter((e) => e.detailType === 'Instance Remedy Failed');
     expect(failures.map((e) => e.detail.reason)).toEqual(
       Array(2).fill(
         "ModifyInstanceEventStartTime failed: InvalidParameterValue: This event cannot be rescheduled: it has no NotBeforeDeadline.; AWS keeps the event's own time",
       ),
     );
-    expect(result.waves[0]?.state.items.map((i) => [i.phase, i.reason?.split(':')[0]])).toEqual([
+    expect(result.items.map((i) => [i.outcome, i.reason?.split(':')[0]])).toEqual([
       ['dropped', 'not-rescheduled'],
       ['dropped', 'not-rescheduled'],
     ]);
@@ -284,26 +260,24 @@ describe('runner steps', () => {
   it('starts again an instance it stopped even when the stop outlasted the verification timeout', async () => {
     const cfg = config({ verification: { timeout: 'PT5M' }, instanceStoreDisposable: true });
     const s = scenario({
-      groups: [{ asg: 'web', count: 1 }],
+      groups: [{ name: 'web', count: 1 }],
       events: { affected: 1, mix: { 'instance-stop': 1 }, slots: ['P3D'] },
     });
     const { world, ports, ids, plan } = await planned(s, cfg, { stopDuration: [10 * 60_000, 10 * 60_000] });
-    const result = await runLocalRollout(plan, cfg, ports, {
-      region: 'us-east-1',
-      limits: new Map([['asg=web', 1]]),
-    });
-    expect(result.waves[0]?.state.items[0]).toMatchObject({
-      phase: 'failed',
+    const result = await runLocalRollout(plan, cfg, ports, { region: 'us-east-1', limits: new Map() });
+    expect(result.items[0]).toMatchObject({
+      outcome: 'failed',
       reason: 'did not stop before the verification timeout (state stopping)',
     });
-    expect(ports.ledger.entries.filter((e) => e.kind === 'restarted').map((e) => e.instanceId)).toEqual(ids);
+    expect(ports.ledger.entries.filter((e) => e.kind === 'restart').map((e) => e.instanceId)).toEqual(ids);
+    expect(result.notRestarted).toEqual([]);
     world.advanceTo(world.now + 30 * 60_000);
     expect((await ports.fleet.describeStatus(ids))[0]?.state).toBe('running');
   });
 
   it('drops at preflight an instance whose opt-in tag disappeared or that was terminated, with the reason', async () => {
     const cfg = config({ waves: [{ name: 'all', maxParallel: 2 }] });
-    const { fleet, ids, plan } = await planned(scenario({ groups: [{ asg: 'web', count: 2 }] }), cfg);
+    const { fleet, ids, plan } = await planned(scenario({ groups: [{ name: 'web', count: 2 }] }), cfg);
     const untagged = new SimEc2(
       fleet.start,
       fleet.instances.map((i, k) => (k === 0 ? { ...i, tags: {} } : i)),
@@ -318,14 +292,19 @@ describe('runner steps', () => {
       fleet.behaviour,
       new Rng(1),
     );
-    const ctx = freshContext();
-    const a = await preflight(simPorts(untagged, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx);
-    const b = await preflight(simPorts(gone, 'us-east-1', new Rng(2)), cfg, plan, 0, ctx);
-    const first = (w: typeof a) => w.items.find((i) => i.instanceId === ids[0]);
-    expect(first(a)).toMatchObject({
-      phase: 'dropped',
+    const run = (w: SimEc2) =>
+      runLocalRollout(plan, cfg, simPorts(w, 'us-east-1', new Rng(2)), {
+        region: 'us-east-1',
+        limits: new Map(),
+      });
+    const first = (r: Awaited<ReturnType<typeof run>>) => r.items.find((i) => i.instanceId === ids[0]);
+    expect(first(await run(untagged))).toMatchObject({
+      outcome: 'dropped',
       reason: 'not-opted-in: the forestall:managed tag was removed since planning',
     });
-    expect(first(b)).toMatchObject({ phase: 'dropped', reason: 'terminated: the instance is gone' });
+    expect(first(await run(gone))).toMatchObject({
+      outcome: 'dropped',
+      reason: 'terminated: the instance is gone',
+    });
   });
 });
