@@ -35,6 +35,8 @@ export class SimFleet implements FleetPort {
       sleep: async (ms) => world.advanceTo(world.now + ms),
       random: () => rng.next(),
       isThrottle: (e) => e instanceof SimApiError && e.code === 'RequestLimitExceeded',
+      // The simulated API answers every call; a lost reply is injected by tests as a non-API error.
+      isAmbiguous: (e) => !(e instanceof SimApiError),
       describeError: (e) => (e instanceof Error ? e.message : String(e)),
     };
   }

@@ -2,8 +2,10 @@
  * Calling a batched EC2 action safely, shared by the AWS adapter and the simulator's:
  * - throttling is retried with capped exponential backoff and full jitter (as the SDK's standard mode);
  * - when retries run out, every id comes back `retryable` (the runner tries again on its next pass);
- * - any other error fails the whole call (one bad id spoils a batch, AWS-FACTS §5), so the ids are retried
- *   one by one to pin the error on the instance that caused it.
+ * - an ambiguous error (timeout, 5xx, lost reply: the call may have taken effect) is never retried: every
+ *   id comes back `ambiguous`, and the rollout re-reads EC2 (a reboot AWS accepted is never sent twice);
+ * - a definite client error (4xx: nothing happened) fails the whole call (one bad id spoils a batch,
+ *   AWS-FACTS §5), so the ids are retried one by one to pin the error on the instance that caused it.
  */
 import type { ActionOutcome } from './ports';
 
@@ -20,6 +22,8 @@ export interface CallEnv {
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
   readonly isThrottle: (e: unknown) => boolean;
+  /** True when the call may have taken effect (timeout, 5xx, network): never retried or split. */
+  readonly isAmbiguous: (e: unknown) => boolean;
   readonly describeError: (e: unknown) => string;
   readonly retry?: RetryPolicy;
 }
@@ -64,6 +68,13 @@ export async function callIsolating(
         ok: false,
         retryable: true,
         error: 'RequestLimitExceeded',
+      }));
+    if (env.isAmbiguous(e))
+      return ids.map((instanceId) => ({
+        instanceId,
+        ok: false,
+        ambiguous: true,
+        error: env.describeError(e),
       }));
     if (ids.length === 1) return [{ instanceId: ids[0] as string, ok: false, error: env.describeError(e) }];
     const out: ActionOutcome[] = [];

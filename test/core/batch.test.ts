@@ -13,10 +13,48 @@ function env(slept: number[]): CallEnv {
     },
     random: () => 1,
     isThrottle: (e) => e instanceof ApiError && e.code === 'RequestLimitExceeded',
+    isAmbiguous: (e) => e instanceof ApiError && (e.code === 'InternalError' || e.code === 'TimeoutError'),
     describeError: (e) => (e as Error).message,
     retry: { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 2_000 },
   };
 }
+
+describe('callIsolating: an ambiguous failure is never sent again', () => {
+  it('returns every id ambiguous after a 5xx or a timeout, with one call only', async () => {
+    for (const code of ['InternalError', 'TimeoutError']) {
+      const calls: string[][] = [];
+      const out = await callIsolating(
+        ['i-1', 'i-2', 'i-3'],
+        (ids) => {
+          calls.push([...ids]);
+          throw new ApiError(code);
+        },
+        env([]),
+      );
+      expect(calls).toEqual([['i-1', 'i-2', 'i-3']]);
+      expect(out).toEqual(
+        ['i-1', 'i-2', 'i-3'].map((instanceId) => ({ instanceId, ok: false, ambiguous: true, error: code })),
+      );
+    }
+  });
+
+  it('splits a call id by id only after a definite client error, to pin it on one instance', async () => {
+    const calls: string[][] = [];
+    const out = await callIsolating(
+      ['i-1', 'i-2'],
+      (ids) => {
+        calls.push([...ids]);
+        if (ids.includes('i-2')) throw new ApiError('IncorrectInstanceState');
+      },
+      env([]),
+    );
+    expect(calls).toEqual([['i-1', 'i-2'], ['i-1'], ['i-2']]);
+    expect(out).toEqual([
+      { instanceId: 'i-1', ok: true },
+      { instanceId: 'i-2', ok: false, error: 'IncorrectInstanceState' },
+    ]);
+  });
+});
 
 describe('withThrottleRetry', () => {
   it('retries throttling with capped exponential backoff, then succeeds', async () => {

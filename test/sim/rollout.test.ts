@@ -1,14 +1,14 @@
 /** The real planner and runner against the simulator: outcomes, gates, idempotency, throttling, verification honesty. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Config, type ConfigInput, parseConfig } from '../../lambda/core/config';
+import { parseConfig } from '../../lambda/core/config';
 import { runLocalRollout } from '../../lambda/core/local-driver';
-import { planRollout } from '../../lambda/core/planner';
-import { type SimBehaviour, SimEc2 } from '../../sim/ec2';
+import { SimEc2 } from '../../sim/ec2';
 import { ScriptedApprovals, simPorts } from '../../sim/ports';
 import { Rng } from '../../sim/rng';
-import { buildFleet, parseScenario, type Scenario } from '../../sim/scenario';
+import { parseScenario } from '../../sim/scenario';
 import { simulate } from '../../sim/simulate';
+import { config, planned, scenario } from './helpers';
 
 const root = join(__dirname, '..', '..');
 const demoScenario = parseScenario(
@@ -17,42 +17,6 @@ const demoScenario = parseScenario(
 const demoConfig = parseConfig(
   JSON.parse(readFileSync(join(root, 'examples/demo/forestall.config.json'), 'utf8')),
 );
-
-function scenario(over: Partial<Record<keyof Scenario, unknown>>): Scenario {
-  return parseScenario({
-    start: '2026-12-01T00:00:00Z',
-    azs: ['us-east-1a', 'us-east-1b'],
-    groups: [{ asg: 'web', count: 40 }],
-    events: { affected: 1, mix: { 'system-reboot': 1 }, slots: ['P3D'] },
-    behaviour: { rebootMigrationSuccess: 1, throttling: false },
-    ...over,
-  });
-}
-
-const config = (over: ConfigInput = {}) =>
-  parseConfig({
-    dryRun: false,
-    maxUnavailablePerGroup: '50%',
-    waves: [{ name: 'all', maxParallel: '50%', bake: 'PT0S', failureBudget: 0 }],
-    ...over,
-  });
-
-/** A simulated Region for a scenario, its ports, and the plan the real planner makes for it now. */
-async function planned(s: Scenario, cfg: Config, behaviour: Partial<SimBehaviour> = {}) {
-  const fleet = buildFleet(s);
-  const world = new SimEc2(
-    fleet.start,
-    fleet.instances,
-    fleet.events,
-    { ...fleet.behaviour, ...behaviour },
-    new Rng(1),
-  );
-  const ports = simPorts(world, 'us-east-1', new Rng(2));
-  const ids = fleet.instances.map((i) => i.instanceId);
-  const notices = (await ports.fleet.listScheduled()).flatMap((x) => x.notices);
-  const plan = planRollout(notices, await ports.fleet.describeFacts(), cfg, world.now);
-  return { fleet, world, ports, ids, plan };
-}
 
 describe('simulate: the demo fleet', () => {
   it('clears every planned event ahead of AWS, within every group limit, and beats AWS own schedule', async () => {

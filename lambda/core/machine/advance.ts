@@ -55,9 +55,15 @@ function runRollout(step: Step): void {
   for (let guard = 0; guard < 1000; guard++) {
     if (!s.current) {
       if (s.haltRequested !== undefined) s.haltReason ??= `halted by an operator: ${s.haltRequested}`;
-      if (s.haltReason !== undefined || s.batch >= s.batchCount) return finish(step);
+      if (s.haltReason !== undefined || s.batch >= s.batchCount) {
+        finish(step);
+        return;
+      }
       const slot = s.slots[s.batch];
-      if (slot && step.now < slot[0]) return step.wakeAt(slot[0]);
+      if (slot && step.now < slot[0]) {
+        step.wakeAt(slot[0]);
+        return;
+      }
       if (!loadBatch(step)) return;
       step.consume();
     }
@@ -81,7 +87,8 @@ function finish(step: Step): void {
     if (s.restart.length > 0) {
       s.restartAttempts++;
       step.consume();
-      return step.wakeAt(now + config.verification.pollInterval);
+      step.wakeAt(now + config.verification.pollInterval);
+      return;
     }
   }
   if (s.restart.length > 0) step.record('not-restarted', { detail: { instanceIds: s.restart } });

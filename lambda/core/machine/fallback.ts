@@ -85,7 +85,9 @@ function rescheduleObjection(step: Step, item: ItemState): string | undefined {
 
 function issueFallbackReschedule(step: Step, item: ItemState): void {
   const slot = fallbackSlot(step, item) as number;
-  const moved = (step.s.moved[`fallback@${slot}`] ??= {});
+  const key = `fallback@${slot}`;
+  const moved = step.s.moved[key] ?? {};
+  step.s.moved[key] = moved;
   for (const g of item.groupIds) moved[g] = (moved[g] ?? 0) + 1;
   item.slot = slot;
   item.phase = 'acting';

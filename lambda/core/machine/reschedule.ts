@@ -50,7 +50,8 @@ export function runReschedules(step: Step): void {
   const n = admitted(s, step.now, due.length, COST);
   const used = downByGroup(s);
   for (const call of due.slice(0, n)) {
-    const moved = (s.moved[call.batch] ??= {});
+    const moved = s.moved[call.batch] ?? {};
+    s.moved[call.batch] = moved;
     const full = call.groupIds.find((g) => (used.get(g) ?? 0) + (moved[g] ?? 0) >= (s.limits[g] ?? 1));
     if (full !== undefined) {
       skipCall(
