@@ -24,7 +24,11 @@ describe('(b) a fallback is taken only when it fits before the verification dead
   it('does not stop-start after a failed migration when the verification timeout leaves no room', async () => {
     const { outcome, rollout } = await simulate(
       s,
-      config({ instanceStoreDisposable: true, verification: { timeout: 'PT5M' } }),
+      config({
+        instanceStoreDisposable: true,
+        verification: { timeout: 'PT5M' },
+        waves: [{ name: 'all', maxParallel: '50%', bake: 'PT0S', failureBudget: 10 }],
+      }),
     );
     expect(outcome.fallbacks).toBe(0);
     expect(outcome.apiCalls.StopInstances).toBeUndefined();
