@@ -32,7 +32,8 @@ describe('(b) a fallback is taken only when it fits before the verification dead
     );
     expect(outcome.fallbacks).toBe(0);
     expect(outcome.apiCalls.StopInstances).toBeUndefined();
-    expect(rollout.items.map((i) => i.outcome)).toEqual(Array(10).fill('failed'));
+    // Failed, or dropped because earlier failures fill their group: none acted on twice, none verified.
+    expect(rollout.items.every((i) => i.outcome === 'failed' || i.outcome === 'dropped')).toBe(true);
     expect(
       rollout.items.some((i) =>
         /no fallback fits \(stop-start: would end .* \(verification deadline/.test(i.reason ?? ''),
