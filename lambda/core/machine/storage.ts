@@ -108,3 +108,22 @@ export function fromRecords(records: readonly string[]): StoredStep {
   });
   return { state, commands: lists.commands as Command[] };
 }
+
+/** What a Step Functions state passes between tasks: references only, never the state itself. */
+export interface StepReference {
+  readonly rolloutId: string;
+  readonly step: number;
+  readonly status: RolloutState['status'];
+  /** ISO time of the next wake-up, when the step ended waiting. */
+  readonly waitUntil?: string;
+}
+
+export function stepReference({ state, commands }: StoredStep): StepReference {
+  const wait = commands.find((c) => c.kind === 'wait-until');
+  return {
+    rolloutId: state.rolloutId,
+    step: state.step,
+    status: state.status,
+    ...(wait?.kind === 'wait-until' ? { waitUntil: new Date(wait.at).toISOString() } : {}),
+  };
+}
