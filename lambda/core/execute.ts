@@ -44,7 +44,9 @@ export async function executeCommand(
       await ports.ledger.record(c.id, c.entry);
       return undefined;
     case 'request-approval': {
-      await ports.approvals.request({ rolloutId, batch: c.batch, wave: c.wave, token: c.token });
+      // Asked once (claimed); every later command only checks for the decision.
+      if (await ports.ledger.claim(`approval#${c.token}`, ports.clock.now()))
+        await ports.approvals.request({ rolloutId, batch: c.batch, wave: c.wave, token: c.token });
       const decision = await ports.approvals.decision(c.token);
       return decision === undefined ? undefined : { kind: 'approval', token: c.token, decision };
     }

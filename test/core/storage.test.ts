@@ -1,6 +1,7 @@
 /** Storage bounds: every stored record ≤ 350 KB and the Step Functions payload ≤ 8 KB, whatever the batch size. */
 import { parseConfig } from '../../lambda/core/config';
 import { advance } from '../../lambda/core/machine/advance';
+import type { Observation } from '../../lambda/core/machine/commands';
 import { startRollout } from '../../lambda/core/machine/init';
 import { fromRecords, RECORD_LIMIT, stepReference, toRecords } from '../../lambda/core/machine/storage';
 import type { Plan, PlanBatch } from '../../lambda/core/types';
@@ -55,11 +56,11 @@ describe('storage shape for AWS', () => {
     );
     expect(preflight.state.current?.items).toHaveLength(5000);
     // No instance described: every item is dropped, 5,000 events and records in one step.
-    const answers = preflight.commands.flatMap((c) =>
+    const answers = preflight.commands.flatMap((c): Observation[] =>
       c.kind === 'describe-status'
-        ? [{ kind: 'statuses' as const, id: c.id, statuses: [] }]
+        ? [{ kind: 'statuses', id: c.id, statuses: [] }]
         : c.kind === 'describe-facts'
-          ? [{ kind: 'facts' as const, id: c.id, facts: [] }]
+          ? [{ kind: 'facts', id: c.id, facts: [] }]
           : [],
     );
     const dropped = advance(preflight.state, answers, Date.parse('2026-12-02T00:00:01Z'), config);

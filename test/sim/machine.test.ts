@@ -254,3 +254,57 @@ describe('the whole fleet limits used by the tests', () => {
     expect(groupLimits(await ports.fleet.describeFacts(), cfg).get('az=us-east-1a')).toBe(1);
   });
 });
+
+describe('halt and approval', () => {
+  it('halts at the next step when an operator sets the flag: later batches untouched, reschedules not made', async () => {
+    const cfg = config({ waves: [{ name: 'all', maxParallel: 4, bake: 'PT0S', failureBudget: 0 }] });
+    const { world, ports, plan } = await planned(scenario({ groups: [{ name: 'web', count: 12 }] }), cfg);
+    const reporter = {
+      emit: async (event: Parameters<typeof ports.reporter.emit>[0], id: string) => {
+        await ports.reporter.emit(event, id);
+        if (event.detailType === 'Batch Completed' && event.detail.batchIndex === 0)
+          await ports.ledger.requestHalt(plan.rolloutId, 'change freeze');
+      },
+    };
+    const result = await runLocalRollout(plan, cfg, { ...ports, reporter }, { region, limits: new Map() });
+    expect(plan.batches.length).toBeGreaterThan(1);
+    expect(result.halted).toBe(true);
+    expect(result.haltReason).toBe('halted by an operator: change freeze');
+    expect(result.batches).toHaveLength(1);
+    expect(result.notRun).toBe(12 - (plan.batches[0]?.items.length ?? 0));
+    expect(world.apiCalls.RebootInstances).toBe(1);
+    expect(ports.reporter.count('Rollout Halted')).toBe(1);
+  });
+
+  it('waits for an approval that comes later, and halts when none comes within the timeout', async () => {
+    const cfg = config({
+      waves: [{ name: 'all', maxParallel: '100%', bake: 'PT0S', approval: true }],
+      maxUnavailablePerGroup: '100%',
+    });
+    const { world, ports, plan } = await planned(scenario({ groups: [{ name: 'web', count: 2 }] }), cfg);
+    let asked = 0;
+    const approvals = {
+      request: async () => {
+        asked++;
+      },
+      // The operator answers two hours after the request.
+      decision: async () =>
+        world.now >= Date.parse(plan.batches[0]?.startAt ?? '') + 2 * 3_600_000
+          ? ('approved' as const)
+          : undefined,
+    };
+    const result = await runLocalRollout(plan, cfg, { ...ports, approvals }, { region, limits: new Map() });
+    expect(asked).toBe(1);
+    expect(result.items.map((i) => i.outcome)).toEqual(['verified', 'verified']);
+    const never = await planned(scenario({ groups: [{ name: 'web', count: 2 }] }), cfg);
+    const silent = { request: async () => {}, decision: async () => undefined };
+    const halted = await runLocalRollout(
+      never.plan,
+      cfg,
+      { ...never.ports, approvals: silent },
+      { region, limits: new Map() },
+    );
+    expect(halted.haltReason).toBe('batch 0 (all) was not approved within 24h');
+    expect(never.world.apiCalls.RebootInstances).toBeUndefined();
+  });
+});

@@ -36,17 +36,15 @@ export function advance(
   runReschedules(step);
   runRollout(step);
   s.awaiting = step.commands
-    .filter(
-      (c) =>
-        isMutating(c) ||
-        c.kind.startsWith('describe') ||
-        c.kind === 'load-batch' ||
-        c.kind === 'request-approval',
-    )
+    .filter((c) => isMutating(c) || c.kind.startsWith('describe') || c.kind === 'load-batch')
     .map((c) => ({ id: c.id, kind: c.kind }));
   const wake = step.earliestWake();
   if (s.status === 'running' && s.awaiting.length === 0 && wake !== undefined)
     step.issue({ kind: 'wait-until', at: wake });
+  if (s.status === 'running' && step.commands.length === 0)
+    throw new Error(
+      `rollout ${s.rolloutId}: step ${s.step} would neither act, read nor wait (a machine bug)`,
+    );
   return { state: s, commands: step.commands };
 }
 

@@ -13,6 +13,9 @@ import type { BatchStage, BatchState } from './state';
 import { chunks, type Step } from './step';
 import { runVerify } from './verify';
 
+/** An approval not given within this long halts the rollout (AWS's own schedule then applies). */
+export const APPROVAL_TIMEOUT = 24 * 3_600_000;
+
 type StageRun = (step: Step, b: BatchState) => 'yield' | 'next';
 
 const STAGES: Record<BatchStage, { run: StageRun; next: BatchStage | 'done' }> = {
@@ -69,7 +72,17 @@ function runApproval(step: Step, b: BatchState): 'yield' | 'next' {
     return 'yield';
   }
   const answer = step.approvals.find((a) => a.token === b.approval?.token);
-  if (!answer) return 'yield';
+  if (!answer) {
+    if (step.now >= b.approval.requestedAt + APPROVAL_TIMEOUT) {
+      step.record('approval-timed-out', { batchIndex: b.index });
+      step.s.haltReason = `batch ${b.index} (${b.wave}) was not approved within ${APPROVAL_TIMEOUT / 3_600_000}h`;
+      return 'next';
+    }
+    // Ask again at the next poll: the request is idempotent, and the answer comes back with it.
+    step.wakeAt(step.now + step.config.verification.pollInterval);
+    step.issue({ kind: 'request-approval', batch: b.index, wave: b.wave, token: b.approval.token });
+    return 'yield';
+  }
   b.approval.decision = answer.decision;
   step.record(`approval-${answer.decision}`, { batchIndex: b.index });
   if (answer.decision === 'rejected') step.s.haltReason = `batch ${b.index} (${b.wave}) was not approved`;
