@@ -12,7 +12,7 @@ import { startRollout } from './machine/init';
 import type { BatchResult, RolloutState } from './machine/state';
 import { fromRecords, toRecords } from './machine/storage';
 import type { LedgerEntry, Ports } from './ports';
-import { formatDuration, iso } from './time';
+import { formatDuration } from './time';
 import type { Plan } from './types';
 
 /** Where each planned instance ended, read back from the ledger's history. */
@@ -157,4 +157,3 @@ function resultOf(state: RolloutState, history: readonly LedgerEntry[]): Rollout
   };
 }
 
-export { iso };
