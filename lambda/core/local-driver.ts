@@ -156,4 +156,3 @@ function resultOf(state: RolloutState, history: readonly LedgerEntry[]): Rollout
     steps: state.step,
   };
 }
-

@@ -10,7 +10,7 @@ import type { Config } from '../config';
 import { runBatch } from './batch';
 import { type Command, isMutating, type Observation } from './commands';
 import { loadBatch } from './preflight';
-import { runReschedules } from './reschedule';
+import { cancelReschedules, runReschedules } from './reschedule';
 import { sweepRestarts } from './restart';
 import type { RolloutState } from './state';
 import { chunks, Step } from './step';
@@ -91,6 +91,7 @@ function finish(step: Step): void {
   }
   if (s.restart.length > 0) step.record('not-restarted', { detail: { instanceIds: s.restart } });
   const halted = s.haltReason !== undefined;
+  if (halted) cancelReschedules(step);
   s.notRun = s.slots.slice(s.batch).reduce((n, [, , count]) => n + count, 0);
   if (halted) {
     step.record('halted', { detail: { reason: s.haltReason, notRun: s.notRun } });

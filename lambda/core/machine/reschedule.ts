@@ -38,14 +38,16 @@ const COST = { mutate: 1 } as const;
 export function runReschedules(step: Step): void {
   const { s } = step;
   settleReschedules(step);
-  if (s.haltRequested !== undefined || s.status !== 'running') {
-    if (s.reschedules.some((c) => c.issued === undefined)) {
-      const left = s.reschedules.filter((c) => c.issued === undefined);
-      step.record('reschedules-cancelled', { detail: { count: left.length, reason: 'halted' } });
-      s.reschedules = s.reschedules.filter((c) => c.issued !== undefined);
-    }
+  if (s.haltRequested !== undefined || s.haltReason !== undefined) {
+    cancelReschedules(step);
     return;
   }
+  for (const call of s.reschedules.filter((c) => c.issued === undefined && isTooLate(step, c)))
+    skipCall(
+      step,
+      call,
+      "too-late: its batch has started or the slot is within 60 minutes; AWS keeps the event's own time",
+    );
   const due = s.reschedules.filter((c) => c.issued === undefined && c.callAt <= step.now);
   const n = admitted(s, step.now, due.length, COST);
   const used = downByGroup(s);
@@ -73,6 +75,24 @@ export function runReschedules(step: Step): void {
   if (due.length > n) step.wakeAt(nextAdmission(s, step.now, COST));
   const next = s.reschedules.find((c) => c.issued === undefined && c.callAt > step.now);
   if (next) step.wakeAt(next.callAt);
+}
+
+/** A call that can no longer work: its batch already read EC2, or AWS would refuse the slot. */
+function isTooLate(step: Step, call: RescheduleCall): boolean {
+  const { s } = step;
+  const started = call.batch < s.batch || (call.batch === s.batch && s.current !== undefined);
+  return started || step.now > call.slot - RESCHEDULE_MIN_LEAD;
+}
+
+/** After a halt no reschedule is made: AWS keeps those events' own times. */
+export function cancelReschedules(step: Step): void {
+  const { s } = step;
+  const left = s.reschedules.filter((c) => c.issued === undefined);
+  if (left.length === 0) return;
+  step.record('reschedules-cancelled', {
+    detail: { count: left.length, reason: s.haltReason ?? s.haltRequested },
+  });
+  s.reschedules = s.reschedules.filter((c) => c.issued !== undefined);
 }
 
 function skipCall(step: Step, call: RescheduleCall, reason: string): void {
