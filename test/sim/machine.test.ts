@@ -305,6 +305,11 @@ describe('halt and approval', () => {
       { region, limits: new Map() },
     );
     expect(halted.haltReason).toBe('batch 0 (all) was not approved within 24h');
+    const requested = never.ports.reporter.events.find((e) => e.detailType === 'Approval Requested');
+    const gaveUp = never.ports.reporter.events.find((e) => e.detailType === 'Rollout Halted');
+    const waited = Date.parse(gaveUp?.time ?? '') - Date.parse(requested?.time ?? '');
+    expect(waited).toBeGreaterThanOrEqual(24 * 3_600_000);
+    expect(waited).toBeLessThanOrEqual(24 * 3_600_000 + 5 * 60_000); // within a poll or so
     expect(never.world.apiCalls.RebootInstances).toBeUndefined();
   });
 });
