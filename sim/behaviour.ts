@@ -4,6 +4,7 @@ import { MINUTE } from '../lambda/core/time';
 export interface SimBehaviour {
   readonly rebootMigrationSuccess: number;
   readonly neverHealthyRate: number;
+  /** Whether a stop-start clears an instance-reboot event: UNVERIFIED at AWS (AWS-FACTS §1), so off by default. */
   readonly stopStartClearsInstanceReboot: boolean;
   readonly throttling: boolean;
   /** [min, max] milliseconds. */
@@ -19,7 +20,7 @@ export interface SimBehaviour {
 export const DEFAULT_BEHAVIOUR: SimBehaviour = {
   rebootMigrationSuccess: 0.9,
   neverHealthyRate: 0,
-  stopStartClearsInstanceReboot: true,
+  stopStartClearsInstanceReboot: false,
   throttling: true,
   rebootDuration: [1 * MINUTE, 3 * MINUTE],
   stopDuration: [1 * MINUTE, 2 * MINUTE],
