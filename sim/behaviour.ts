@@ -15,6 +15,21 @@ export interface SimBehaviour {
   readonly maintenanceOutage: readonly [number, number];
   /** Where in [NotBefore, NotAfter] AWS performs an event: 0 at NotBefore, 1 anywhere in the window. */
   readonly awsStartSpread: number;
+  /**
+   * Auto Scaling's EC2 health-check period (AWS-FACTS §9): an InService member that is not running, or whose
+   * status checks stay impaired, is terminated and replaced. 0: never (as with ReplaceUnhealthy suspended).
+   */
+  readonly asgHealthCheckInterval: number;
+  /** HealthCheckGracePeriod: a member Auto Scaling launched is not checked until this long after launch. */
+  readonly asgHealthCheckGrace: number;
+  /** How long status checks may say `impaired` before the member counts as unhealthy. */
+  readonly asgImpairedTolerance: number;
+  /** [min, max] milliseconds from launch until a member Auto Scaling launched is running, healthy, InService. */
+  readonly asgLaunchDuration: readonly [number, number];
+  /** Share of EnterStandby / ExitStandby calls refused with ResourceContention (a pending group update). */
+  readonly resourceContentionRate: number;
+  /** How long a newly registered target stays `initial`: ALB's default 5 healthy checks 30 s apart. */
+  readonly targetInitialDuration: number;
 }
 
 export const DEFAULT_BEHAVIOUR: SimBehaviour = {
@@ -28,4 +43,10 @@ export const DEFAULT_BEHAVIOUR: SimBehaviour = {
   statusCheckDelay: [2 * MINUTE, 6 * MINUTE],
   maintenanceOutage: [1 * MINUTE, 5 * MINUTE],
   awsStartSpread: 0,
+  asgHealthCheckInterval: MINUTE,
+  asgHealthCheckGrace: 5 * MINUTE,
+  asgImpairedTolerance: 5 * MINUTE,
+  asgLaunchDuration: [2 * MINUTE, 4 * MINUTE],
+  resourceContentionRate: 0,
+  targetInitialDuration: 150_000,
 };

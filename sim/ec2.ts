@@ -11,6 +11,7 @@
  * The instances' life is in instances.ts, the read calls in ec2-describe.ts, the shared clock in world.ts.
  */
 import { MINUTE } from '../lambda/core/time';
+import { SimAutoScaling, type SimAutoScalingGroupSpec } from './autoscaling';
 import type { SimBehaviour } from './behaviour';
 import {
   type DescribeRequest,
@@ -19,7 +20,9 @@ import {
   describeInstanceTypes,
   isIdList,
 } from './ec2-describe';
+import { SimElb, type SimTargetGroupSpec } from './elb';
 import {
+  type Disruption,
   Ec2Instances,
   type Outage,
   type SimEventSpec,
@@ -29,14 +32,26 @@ import {
 import type { Rng } from './rng';
 import { type Cause, SimApiError, SimWorld } from './world';
 
+export type { LifecycleState, SimAutoScalingGroupSpec } from './autoscaling';
 export { DEFAULT_BEHAVIOUR, type SimBehaviour } from './behaviour';
 export type { DescribeRequest } from './ec2-describe';
-export type { Outage, SimEventSpec, SimInstanceSpec } from './instances';
+export type { SimTargetGroupSpec, TargetHealth } from './elb';
+export type { Disruption, Outage, SimEventSpec, SimInstanceSpec } from './instances';
 export { type Cause, SimApiError } from './world';
+
+/** The Auto Scaling groups and target groups around the instances (none: plain instances). */
+export interface SimTopology {
+  readonly autoScalingGroups?: readonly SimAutoScalingGroupSpec[];
+  readonly targetGroups?: readonly SimTargetGroupSpec[];
+}
 
 export class SimEc2 {
   private readonly world: SimWorld;
   private readonly instances: Ec2Instances;
+  /** Elastic Load Balancing (API version 2) target groups in this Region. */
+  readonly elb: SimElb;
+  /** Amazon EC2 Auto Scaling in this Region. */
+  readonly autoscaling: SimAutoScaling;
 
   constructor(
     start: number,
@@ -44,10 +59,22 @@ export class SimEc2 {
     events: readonly SimEventSpec[],
     behaviour: SimBehaviour,
     rng: Rng,
+    topology: SimTopology = {},
   ) {
     this.world = new SimWorld(start, behaviour, rng);
     this.instances = new Ec2Instances(this.world);
     for (const spec of instances) this.instances.add(spec);
+    this.elb = new SimElb(this.world, this.instances, topology.targetGroups ?? []);
+    this.autoscaling = new SimAutoScaling(
+      this.world,
+      this.instances,
+      this.elb,
+      topology.autoScalingGroups ?? [],
+    );
+    this.instances.observer = {
+      changed: (inst) => this.autoscaling.changed(inst),
+      serving: (id) => this.elb.serving(id),
+    };
     for (const e of events) this.instances.addEvent(e);
   }
 
@@ -68,6 +95,16 @@ export class SimEc2 {
   /** Outages closed so far (see outagesUntil for the ones still open). */
   get outages(): readonly Outage[] {
     return this.instances.outages;
+  }
+
+  /** Members Auto Scaling terminated and replaced for failing its health checks, in order. */
+  get replacedByAsg(): readonly string[] {
+    return this.autoscaling.replaced;
+  }
+
+  /** Instances that went down while a load balancer was sending them traffic, with the cause. */
+  get disruptedWhileServing(): readonly Disruption[] {
+    return this.instances.disruptions;
   }
 
   /** Runs every timer due up to t, in time order, then sets the clock to t. */

@@ -280,6 +280,33 @@ export class Ec2Instances {
     });
   }
 
+  /**
+   * Terminates the instance (Auto Scaling replacing it): its open events go with it. Its outage stays open
+   * until the replacement closes it.
+   */
+  terminate(inst: SimInstance, duration: number): void {
+    this.goDown(inst, inst.downCause ?? 'aws');
+    for (const e of inst.events) if (e.status === 'open') this.complete(e, 'replaced', true);
+    // Instance-store data goes with it too, but that loss is the failure's, counted as a replacement (a
+    // stop's loss, instanceStoreLostBy, was already counted when it stopped).
+    if (inst.state === 'terminated') return;
+    inst.check = 'not-applicable';
+    inst.impairedSince = undefined;
+    this.setState(inst, 'shutting-down');
+    this.afterDelay(inst, duration, () => this.setState(inst, 'terminated'));
+  }
+
+  /** A new instance (Auto Scaling launched it): pending, then running with ok status checks. */
+  launch(spec: SimInstanceSpec, duration: number, onRunning: (inst: SimInstance) => void): SimInstance {
+    const inst = this.add(spec, 'pending');
+    this.afterDelay(inst, duration, () => {
+      inst.check = 'ok';
+      this.setState(inst, 'running');
+      onRunning(inst);
+    });
+    return inst;
+  }
+
   /** A stopped instance starts on a new host: the scheduled events no longer take place. */
   startCycle(inst: SimInstance): void {
     inst.epoch++;

@@ -41,11 +41,17 @@ class TokenBucket {
   }
 }
 
-/** Each bucket, and the error code its service answers when it is empty. */
+/** Per account and Region; each service keeps its own (AWS-FACTS §6). */
 const BUCKETS = {
   ...EC2_BUCKETS,
   /** Unfiltered and unpaginated DescribeInstances / DescribeInstanceStatus (AWS-FACTS §6). */
   describeUnfiltered: { capacity: 50, refillPerSecond: 10 },
+  /** Auto Scaling publishes no figures: one bucket for all its calls, an assumption. */
+  autoscaling: { capacity: 40, refillPerSecond: 10 },
+  /** ELB API version 2, non-mutating calls (as documented). */
+  elbDescribe: { capacity: 40, refillPerSecond: 10 },
+  /** ELB API version 2, RegisterTargets / DeregisterTargets: an assumption, tighter than Describe. */
+  elbMutate: { capacity: 20, refillPerSecond: 2 },
 } as const;
 
 export type BucketName = keyof typeof BUCKETS;
@@ -101,8 +107,7 @@ export class SimWorld {
 
   /**
    * Counts the call and takes a token (and `resources` tokens of a resource bucket); throws `throttleCode`
-   * when a bucket is empty. EC2 says RequestLimitExceeded; Auto Scaling and Elastic Load Balancing say
-   * Throttling.
+   * when a bucket is empty. EC2 says RequestLimitExceeded, Auto Scaling Throttling, ELB ThrottlingException.
    */
   call(
     action: string,
