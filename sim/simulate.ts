@@ -35,7 +35,16 @@ export interface SimulationOutcome {
   /** Reboot migrations that did not clear the event and fell back to stop-start. */
   fallbacks: number;
   instanceStoreDataLost: number;
-  awsOnly: { performedByAws: number; peakUnavailableByGroup: Record<string, number> };
+  /** Auto Scaling members terminated and replaced for failing health checks (their events went with them). */
+  replacedByAsg: number;
+  /** Instances that went down while a load balancer sent them traffic, by cause. */
+  disruptedWhileServing: Record<Cause, number>;
+  awsOnly: {
+    performedByAws: number;
+    peakUnavailableByGroup: Record<string, number>;
+    replacedByAsg: number;
+    disruptedWhileServing: number;
+  };
 }
 
 export interface SimulationRun {
@@ -151,9 +160,16 @@ export async function simulate(
     failed,
     fallbacks: ports.ledger.entries.filter((e) => e.kind === 'fallback').length,
     instanceStoreDataLost: world.instanceStoreLost('forestall').length,
+    replacedByAsg: world.replacedByAsg.length,
+    disruptedWhileServing: {
+      forestall: world.disruptedWhileServing.filter((d) => d.cause === 'forestall').length,
+      aws: world.disruptedWhileServing.filter((d) => d.cause === 'aws').length,
+    },
     awsOnly: {
       performedByAws: baseline.eventResolutions().filter((r) => r.resolvedBy === 'aws').length,
       peakUnavailableByGroup: peakByGroup(baseline.outagesUntil(end), groupsById, ['aws']),
+      replacedByAsg: baseline.replacedByAsg.length,
+      disruptedWhileServing: baseline.disruptedWhileServing.length,
     },
   };
   return { outcome, plan, rollout, limits, events: ports.reporter.events, outages, groupsById };

@@ -183,6 +183,8 @@ describe('forestall simulate', () => {
       'apiCalls',
       'makespanSeconds',
       'halted',
+      'replacedByAsg',
+      'disruptedWhileServing',
     ]) {
       expect(o).toHaveProperty(k);
     }
@@ -210,6 +212,9 @@ describe('forestall simulate', () => {
     );
     expect(r.out).toMatch(/^asg=web +18 +19 +\d+ +\d+$/m);
     expect(r.out).toMatch(/^instances 300, active notices \d+: planned \d+, skipped \d+, infeasible 0$/m);
+    expect(r.out).toMatch(
+      /^replaced by Auto Scaling \d+ \(AWS alone: \d+\), went down while serving load-balancer traffic: by Forestall \d+, by AWS \d+ \(AWS alone: \d+\)$/m,
+    );
   });
 
   it('says when a dry run applied nothing', async () => {

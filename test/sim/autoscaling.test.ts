@@ -1,7 +1,9 @@
 /** Pins each Auto Scaling semantic the simulator promises (AWS-FACTS §9), through its AWS-shaped API. */
 
+import { parseConfig } from '../../lambda/core/config';
 import { Rng } from '../../sim/rng';
 import { buildFleet, parseScenario, regionOf } from '../../sim/scenario';
+import { simulate } from '../../sim/simulate';
 import { errorCode, group, HOUR, idOf, MIN, region, stateName, T0 } from './region';
 
 const web = (ids: readonly string[], decrement: boolean) => ({
@@ -270,5 +272,29 @@ describe('scenario groups with `asg` are Auto Scaling groups', () => {
     expect(() => buildFleet(scenario([{ asg: 'web', count: 4, desiredCapacity: 2 }]))).toThrow(
       /desiredCapacity 2 is below its 4 members running/,
     );
+  });
+});
+
+describe('simulate() outcomes with Auto Scaling and a load balancer', () => {
+  it('counts members replaced and traffic disrupted, for the rollout and for AWS alone', async () => {
+    const s = parseScenario({
+      start: '2026-12-01T00:00:00Z',
+      azs: ['us-east-1a', 'us-east-1b'],
+      groups: [{ asg: 'web', count: 10, targetGroup: 'web' }],
+      events: { affected: 1, mix: { 'instance-stop': 1 }, slots: ['P3D'], history: 0 },
+      behaviour: { throttling: false },
+    });
+    const config = parseConfig({
+      dryRun: false,
+      maxUnavailablePerGroup: '50%',
+      waves: [{ name: 'all', maxParallel: '50%', bake: 'PT0S', failureBudget: '100%' }],
+    });
+    const { outcome } = await simulate(s, config);
+    // AWS stops every member at its event; Auto Scaling replaces each one, and each stop cut traffic.
+    expect(outcome.awsOnly).toMatchObject({ replacedByAsg: 10, disruptedWhileServing: 10 });
+    // Forestall stop-starts them without Standby (the runner does not drain yet): they are replaced too.
+    expect(outcome.replacedByAsg).toBeGreaterThan(0);
+    expect(outcome.disruptedWhileServing.forestall).toBeGreaterThan(0);
+    expect(outcome.clearedByForestall + outcome.replacedByAsg).toBeLessThanOrEqual(10);
   });
 });
