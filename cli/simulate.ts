@@ -89,6 +89,7 @@ export function formatOutcome(o: SimulationOutcome, limits: ReadonlyMap<string, 
     `instances ${o.instances}, active notices ${o.notices}: planned ${o.planned}, skipped ${o.skipped}, infeasible ${o.infeasible}`,
     `cleared by Forestall ${o.clearedByForestall}, performed by AWS ${o.performedByAws} (AWS alone: ${o.awsOnly.performedByAws})`,
     `reboot migrations that fell back to stop-start ${o.fallbacks}, failed verification ${o.failed}, deadline misses ${o.deadlineMisses}, group-limit violations ${o.limitViolations}, instance-store data lost by Forestall ${o.instanceStoreDataLost}`,
+    `replaced by Auto Scaling ${o.replacedByAsg} (AWS alone: ${o.awsOnly.replacedByAsg}), went down while serving load-balancer traffic: by Forestall ${o.disruptedWhileServing.forestall}, by AWS ${o.disruptedWhileServing.aws} (AWS alone: ${o.awsOnly.disruptedWhileServing})`,
     `rollout took ${formatDuration(o.makespanSeconds * 1000)}${o.halted ? `, HALTED: ${o.haltReason}` : ''}`,
     `API calls: ${Object.entries(o.apiCalls)
       .map(([k, v]) => `${k} ${v}`)

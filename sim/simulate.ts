@@ -9,10 +9,10 @@ import { groupIds, groupLimits, groupsOf, planRollout } from '../lambda/core/pla
 import type { ApprovalPort } from '../lambda/core/ports';
 import { HOUR } from '../lambda/core/time';
 import type { Plan } from '../lambda/core/types';
-import { type Cause, type Outage, SimEc2 } from './ec2';
+import type { Cause, Outage } from './ec2';
 import { simPorts } from './ports';
 import { Rng } from './rng';
-import { buildFleet, type Scenario } from './scenario';
+import { buildFleet, regionOf, type Scenario } from './scenario';
 
 export interface SimulationOutcome {
   instances: number;
@@ -35,7 +35,16 @@ export interface SimulationOutcome {
   /** Reboot migrations that did not clear the event and fell back to stop-start. */
   fallbacks: number;
   instanceStoreDataLost: number;
-  awsOnly: { performedByAws: number; peakUnavailableByGroup: Record<string, number> };
+  /** Auto Scaling members terminated and replaced for failing health checks (their events went with them). */
+  replacedByAsg: number;
+  /** Instances that went down while a load balancer sent them traffic, by cause. */
+  disruptedWhileServing: Record<Cause, number>;
+  awsOnly: {
+    performedByAws: number;
+    peakUnavailableByGroup: Record<string, number>;
+    replacedByAsg: number;
+    disruptedWhileServing: number;
+  };
 }
 
 export interface SimulationRun {
@@ -86,7 +95,7 @@ export async function simulate(
 ): Promise<SimulationRun> {
   const seed = opts.seed ?? scenario.seed;
   const fleet = buildFleet(scenario, seed);
-  const world = new SimEc2(fleet.start, fleet.instances, fleet.events, fleet.behaviour, new Rng(seed + 1));
+  const world = regionOf(fleet, new Rng(seed + 1));
   const ports = simPorts(world, scenario.region, new Rng(seed + 2), opts.approvals);
 
   // Poll, as the poll Lambda does: every instance with a scheduled event, and the facts of the whole fleet
@@ -106,7 +115,7 @@ export async function simulate(
   // Let AWS perform whatever is left, then measure both worlds over the same span.
   const end = Math.max(world.now, world.lastEventTime()) + 3 * HOUR;
   world.advanceTo(end);
-  const baseline = new SimEc2(fleet.start, fleet.instances, fleet.events, fleet.behaviour, new Rng(seed + 1));
+  const baseline = regionOf(fleet, new Rng(seed + 1));
   baseline.advanceTo(end);
 
   const groupsById = new Map(facts.map((f) => [f.instanceId, groupIds(groupsOf(f, config.groupBy))]));
@@ -148,9 +157,16 @@ export async function simulate(
     failed,
     fallbacks: rollout.items.filter((i) => i.fellBack).length,
     instanceStoreDataLost: world.instanceStoreLost('forestall').length,
+    replacedByAsg: world.replacedByAsg.length,
+    disruptedWhileServing: {
+      forestall: world.disruptedWhileServing.filter((d) => d.cause === 'forestall').length,
+      aws: world.disruptedWhileServing.filter((d) => d.cause === 'aws').length,
+    },
     awsOnly: {
       performedByAws: baseline.eventResolutions().filter((r) => r.resolvedBy === 'aws').length,
       peakUnavailableByGroup: peakByGroup(baseline.outagesUntil(end), groupsById, ['aws']),
+      replacedByAsg: baseline.replacedByAsg.length,
+      disruptedWhileServing: baseline.disruptedWhileServing.length,
     },
   };
   return { outcome, plan, rollout, limits, events: ports.reporter.events, outages, groupsById };

@@ -183,6 +183,8 @@ describe('forestall simulate', () => {
       'apiCalls',
       'makespanSeconds',
       'halted',
+      'replacedByAsg',
+      'disruptedWhileServing',
     ]) {
       expect(o).toHaveProperty(k);
     }
@@ -208,8 +210,11 @@ describe('forestall simulate', () => {
     expect(r.out).toContain(
       "GROUP           LIMIT  AWS'S OWN SCHEDULE  WITH FORESTALL  OF WHICH FORESTALL'S",
     );
-    expect(r.out).toMatch(/^asg=web +18 +23 +\d+ +\d+$/m);
+    expect(r.out).toMatch(/^asg=web +18 +19 +\d+ +\d+$/m);
     expect(r.out).toMatch(/^instances 300, active notices \d+: planned \d+, skipped \d+, infeasible 0$/m);
+    expect(r.out).toMatch(
+      /^replaced by Auto Scaling \d+ \(AWS alone: \d+\), went down while serving load-balancer traffic: by Forestall \d+, by AWS \d+ \(AWS alone: \d+\)$/m,
+    );
   });
 
   it('says when a dry run applied nothing', async () => {

@@ -21,7 +21,7 @@ type StageRun = (step: Step, b: BatchState) => 'yield' | 'next';
 const STAGES: Record<BatchStage, { run: StageRun; next: BatchStage | 'done' }> = {
   preflight: { run: runPreflight, next: 'approval' },
   approval: { run: runApproval, next: 'drain' },
-  drain: { run: runDrain, next: 'draining' },
+  drain: { run: startDrain, next: 'draining' },
   draining: { run: runDraining, next: 'act' },
   act: { run: runAct, next: 'verify' },
   verify: { run: runVerify, next: 'undrain' },
@@ -87,6 +87,16 @@ function runApproval(step: Step, b: BatchState): 'yield' | 'next' {
   step.record(`approval-${answer.decision}`, { batchIndex: b.index });
   if (answer.decision === 'rejected') step.s.haltReason = `batch ${b.index} (${b.wave}) was not approved`;
   return 'next';
+}
+
+/** The batch starts taking instances out of service here: report it once, then drain. */
+function startDrain(step: Step, b: BatchState): 'yield' | 'next' {
+  if (b.startedAt === undefined) {
+    b.startedAt = step.now;
+    const acting = b.items.filter((i) => i.phase === 'pending').length;
+    step.emit('Batch Started', { batchIndex: b.index, wave: b.wave, items: b.items.length, acting });
+  }
+  return runDrain(step, b);
 }
 
 function runDraining(step: Step, b: BatchState): 'yield' | 'next' {

@@ -9,6 +9,9 @@ import type { BatchState, ItemState } from './state';
 import { chunks, type Step } from './step';
 
 const DRAIN_ATTEMPTS = 3;
+/** How often and how long to look again while members are still EnteringStandby (their targets drain). */
+const DRAIN_WAIT = 30_000;
+const DRAIN_WAITS = 20;
 
 function toDrain(b: BatchState): ItemState[] {
   return b.items.filter((i) => i.phase === 'pending' && i.remedy !== 'reschedule');
@@ -30,20 +33,37 @@ export function runDrain(step: Step, b: BatchState): 'yield' | 'next' {
     for (const c of chunks(direct, DESCRIBE_BATCH)) step.issue({ kind: 'describe-targets', instanceIds: c });
     return asgs.length === 0 && direct.length === 0 ? 'next' : 'yield';
   }
-  b.drainAttempts = (b.drainAttempts ?? 0) + 1;
-  const standby = standbyNeeded(step, live);
+  const { standby, entering } = standbyNeeded(step, b, live);
   const targets = deregistrationNeeded(step, live);
-  if (standby.size === 0 && targets.size === 0) return 'next';
-  if (b.drainAttempts >= DRAIN_ATTEMPTS) {
+  if (standby.size === 0 && targets.size === 0) {
+    if (entering.length === 0) return 'next';
+    // EnteringStandby lasts until the member's targets have drained: look again shortly.
+    b.drainWaits = (b.drainWaits ?? 0) + 1;
+    if (b.drainWaits <= DRAIN_WAITS) {
+      step.wakeAt(step.now + DRAIN_WAIT);
+      step.consume();
+      return 'yield';
+    }
+    for (const item of entering)
+      step.drop(
+        item,
+        b.index,
+        `not-drained: still entering Standby in ${item.asg} after ${(DRAIN_WAITS * DRAIN_WAIT) / 60_000} min`,
+      );
+    return 'next';
+  }
+  b.drainAttempts = (b.drainAttempts ?? 0) + 1;
+  if (b.drainAttempts > DRAIN_ATTEMPTS) {
+    const serving = new Set([...targets.values()].flat());
+    const notInStandby = new Set(
+      [...standby.values()].flatMap((calls) => calls.flatMap((c) => c.instanceIds)),
+    );
     for (const item of live) {
-      const notInStandby = item.asg !== undefined && item.standbyIn === undefined;
-      const stillServing = [...targets.values()].some((ids) => ids.includes(item.instanceId));
-      if (notInStandby || stillServing)
-        step.drop(
-          item,
-          b.index,
-          `not-drained: ${notInStandby ? `not in Standby in ${item.asg}` : 'still registered in a target group'} (${item.reason ?? 'no answer'})`,
-        );
+      if (!notInStandby.has(item.instanceId) && !serving.has(item.instanceId)) continue;
+      const what = notInStandby.has(item.instanceId)
+        ? `not in Standby in ${item.asg}`
+        : 'still registered in a target group';
+      step.drop(item, b.index, `not-drained: ${what} (${item.reason ?? 'no answer'})`);
     }
     return 'next';
   }
@@ -64,30 +84,47 @@ function noteFailures(step: Step, b: BatchState): void {
   }
 }
 
-/** Per group, the EnterStandby calls still needed (≤ 20 ids each); marks items already in Standby. */
+type StandbyCalls = Map<string, Array<{ instanceIds: string[]; decrementDesired: boolean }>>;
+
+/**
+ * Per group, the EnterStandby calls still needed (≤ 20 ids each). Marks members in (or entering) Standby;
+ * drops members whose group is gone or whose lifecycle state allows no Standby (Pending, Terminating…).
+ */
 function standbyNeeded(
   step: Step,
+  b: BatchState,
   live: readonly ItemState[],
-): Map<string, Array<{ instanceIds: string[]; decrementDesired: boolean }>> {
-  const out = new Map<string, Array<{ instanceIds: string[]; decrementDesired: boolean }>>();
-  for (const [name, group] of [...step.groups].sort(([a], [c]) => (a < c ? -1 : 1))) {
-    const ready: string[] = [];
-    for (const item of live.filter((i) => i.asg === name)) {
-      const state = group.members[item.instanceId];
-      if (state === 'Standby') item.standbyIn = name;
-      else if (state === 'InService') ready.push(item.instanceId);
-      else item.reason = `lifecycle state ${state ?? 'absent'}`;
-    }
+): { standby: StandbyCalls; entering: ItemState[] } {
+  const standby: StandbyCalls = new Map();
+  const entering: ItemState[] = [];
+  const ready = new Map<string, string[]>();
+  for (const item of live) {
+    if (item.asg === undefined || item.phase !== 'pending') continue;
+    const group = step.groups.get(item.asg);
+    const state = group?.members[item.instanceId];
+    if (state === 'Standby' || state === 'EnteringStandby') item.standbyIn = item.asg;
+    if (state === 'EnteringStandby') entering.push(item);
+    else if (state === 'InService') ready.set(item.asg, [...(ready.get(item.asg) ?? []), item.instanceId]);
+    else if (state !== 'Standby')
+      step.drop(
+        item,
+        b.index,
+        `not-drained: ${group ? `lifecycle state ${state ?? 'absent'} in ${item.asg}` : `Auto Scaling group ${item.asg} was not found`}`,
+      );
+  }
+  for (const [name, ids] of [...ready].sort(([a], [c]) => (a < c ? -1 : 1))) {
+    const group = step.groups.get(name);
+    if (!group) continue;
     // Decrement desired capacity only while it stays at or above MinSize; past that, AWS launches replacements.
     let room = Math.max(0, group.desiredCapacity - group.minSize);
-    const calls = chunks(ready, STANDBY_BATCH).map((instanceIds) => {
+    const calls = chunks(ids, STANDBY_BATCH).map((instanceIds) => {
       const decrementDesired = room >= instanceIds.length;
       if (decrementDesired) room -= instanceIds.length;
       return { instanceIds, decrementDesired };
     });
-    if (calls.length > 0) out.set(name, calls);
+    standby.set(name, calls);
   }
-  return out;
+  return { standby, entering };
 }
 
 /** Per target group, the instances still serving; marks items already draining or gone from it. */

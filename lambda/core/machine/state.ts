@@ -87,6 +87,7 @@ export const batchSchema = z.object({
   verifyBy: z.number().optional(),
   drainedUntil: z.number().optional(),
   drainAttempts: z.number().int().optional(),
+  drainWaits: z.number().int().optional(),
   undrainAttempts: z.number().int().optional(),
   bakeUntil: z.number().optional(),
   approval: z

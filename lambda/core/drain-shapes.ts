@@ -1,0 +1,96 @@
+/**
+ * Auto Scaling and ELB (API version 2) output → the DrainPort's types, shared by the AWS adapter and the
+ * simulator's (both see the same JSON shapes: the CLI's and SDK v3's field names agree).
+ */
+import { z } from 'zod';
+import type { AutoScalingGroupState, TargetRegistration } from './ports';
+
+const groupsSchema = z.looseObject({
+  AutoScalingGroups: z.array(
+    z.looseObject({
+      AutoScalingGroupName: z.string(),
+      MinSize: z.number(),
+      MaxSize: z.number(),
+      DesiredCapacity: z.number(),
+      Instances: z.array(z.looseObject({ InstanceId: z.string(), LifecycleState: z.string() })).default([]),
+      TargetGroupARNs: z.array(z.string()).default([]),
+    }),
+  ),
+});
+
+/** `DescribeAutoScalingGroups` output (one page) → the groups' sizes and members' lifecycle states. */
+export function parseAutoScalingGroups(page: unknown): AutoScalingGroupState[] {
+  const r = groupsSchema.safeParse(page);
+  if (!r.success) throw new Error('not DescribeAutoScalingGroups output: no AutoScalingGroups array');
+  return r.data.AutoScalingGroups.map((g) => ({
+    name: g.AutoScalingGroupName,
+    minSize: g.MinSize,
+    maxSize: g.MaxSize,
+    desiredCapacity: g.DesiredCapacity,
+    members: Object.fromEntries(g.Instances.map((i) => [i.InstanceId, i.LifecycleState])),
+  }));
+}
+
+/** `DescribeAutoScalingGroups` output (one page) → target group ARN → the groups attached to it. */
+export function parseTargetGroupAttachments(page: unknown): Map<string, string[]> {
+  const r = groupsSchema.safeParse(page);
+  if (!r.success) throw new Error('not DescribeAutoScalingGroups output: no AutoScalingGroups array');
+  const out = new Map<string, string[]>();
+  for (const g of r.data.AutoScalingGroups)
+    for (const arn of g.TargetGroupARNs) out.set(arn, [...(out.get(arn) ?? []), g.AutoScalingGroupName]);
+  return out;
+}
+
+const targetGroupsSchema = z.looseObject({
+  TargetGroups: z.array(z.looseObject({ TargetGroupArn: z.string(), TargetType: z.string().optional() })),
+});
+
+/** `DescribeTargetGroups` output (one page) → the ARNs of target groups whose targets are instances. */
+export function parseInstanceTargetGroups(page: unknown): string[] {
+  const r = targetGroupsSchema.safeParse(page);
+  if (!r.success) throw new Error('not DescribeTargetGroups output: no TargetGroups array');
+  return r.data.TargetGroups.filter((t) => (t.TargetType ?? 'instance') === 'instance').map(
+    (t) => t.TargetGroupArn,
+  );
+}
+
+/** AWS's default deregistration delay, when the attribute is absent. */
+export const DEFAULT_DEREGISTRATION_DELAY_MS = 300_000;
+
+const attributesSchema = z.looseObject({
+  Attributes: z.array(z.looseObject({ Key: z.string(), Value: z.string() })),
+});
+
+/** `DescribeTargetGroupAttributes` output → the deregistration delay in milliseconds. */
+export function parseDeregistrationDelay(page: unknown): number {
+  const r = attributesSchema.safeParse(page);
+  if (!r.success) throw new Error('not DescribeTargetGroupAttributes output: no Attributes array');
+  const value = r.data.Attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
+  const seconds = value === undefined ? Number.NaN : Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : DEFAULT_DEREGISTRATION_DELAY_MS;
+}
+
+const healthSchema = z.looseObject({
+  TargetHealthDescriptions: z.array(
+    z.looseObject({
+      Target: z.looseObject({ Id: z.string() }),
+      TargetHealth: z.looseObject({ State: z.string() }),
+    }),
+  ),
+});
+
+/** `DescribeTargetHealth` output → one registration per target (the caller knows the group and its delay). */
+export function parseTargetHealth(
+  page: unknown,
+  targetGroupArn: string,
+  deregistrationDelayMs: number,
+): TargetRegistration[] {
+  const r = healthSchema.safeParse(page);
+  if (!r.success) throw new Error('not DescribeTargetHealth output: no TargetHealthDescriptions array');
+  return r.data.TargetHealthDescriptions.map((d) => ({
+    targetGroupArn,
+    instanceId: d.Target.Id,
+    state: d.TargetHealth.State,
+    deregistrationDelayMs,
+  }));
+}
