@@ -108,7 +108,7 @@ export function formatOutcome(o: SimulationOutcome): string {
     `active notices ${o.notices} = planned ${o.planned} + skipped ${o.skipped} + infeasible ${o.infeasible}`,
     `cleared by Forestall ${o.clearedByForestall}; performed by AWS ${o.performedByAws} (AWS alone: ${o.awsOnly.performedByAws}), of which:`,
     `  not planned ${b.notPlanned}, after a failure ${b.afterFailure}, after the halt ${b.afterHalt}, dry run ${b.dryRun}, unexpected ${b.unexpected}`,
-    `failed verification ${o.failed}; reboot migrations that fell back to stop-start ${o.fallbacks}; group-limit violations ${o.limitViolations}`,
+    `failed verification ${o.failed}; remedies that fell back to the next allowed one ${o.fallbacks}; group-limit violations ${o.limitViolations}`,
     // Drain figures (replacedByAsg, disruptedWhileServing) join this line when the simulator has them.
     `instances down by both Forestall and AWS ${o.doubleOutages.count}; instance-store data lost by Forestall ${o.instanceStoreDataLost}`,
     `rollout took ${formatDuration(o.makespanSeconds * 1000)}${o.halted ? `, HALTED: ${o.haltReason}` : ''}`,

@@ -47,7 +47,7 @@ export interface SimulationOutcome {
   /** Instances taken down both by Forestall and by AWS during the simulated span. */
   doubleOutages: { count: number; instanceIds: string[] };
   failed: number;
-  /** Reboot migrations that did not clear the event and fell back to stop-start. */
+  /** Items whose remedy failed and fell back to the next allowed one (stop-start, or a reschedule). */
   fallbacks: number;
   instanceStoreDataLost: number;
   // Drain outcomes go here when the simulator models them (ASG Standby, target groups): `replacedByAsg`
