@@ -42,6 +42,10 @@ export async function run(
     .option('--seed <n>', 'random seed (default: the scenario seed)')
     .option('--json', 'print the outcome as JSON')
     .option('--progress', 'print the waves and progress while it runs')
+    .option(
+      '--timeline',
+      'also print every outage (instance, from, to, cause, groups), to recompute the peaks',
+    )
     .action(async (opts) => runSimulate(opts, io));
 
   try {

@@ -1,8 +1,9 @@
 /** `forestall simulate`: the real planner and rollout against a simulated fleet; `npm run demo` runs it. */
 import { formatDuration } from '../lambda/core/time';
 import type { Plan } from '../lambda/core/types';
+import { type TimelineEntry, timeline } from '../sim/outcome';
 import { parseScenario } from '../sim/scenario';
-import { type SimulationOutcome, simulate } from '../sim/simulate';
+import { type SimulationOutcome, type SimulationRun, simulate } from '../sim/simulate';
 import { loadConfig, type Output, parseIntFlag, readJson, UsageError } from './io';
 import { table } from './table';
 
@@ -12,6 +13,7 @@ export interface SimulateOptions {
   seed?: string;
   json?: boolean;
   progress?: boolean;
+  timeline?: boolean;
 }
 
 export async function runSimulate(opts: SimulateOptions, io: Output): Promise<void> {
@@ -25,24 +27,37 @@ export async function runSimulate(opts: SimulateOptions, io: Output): Promise<vo
   }
   const seed = parseIntFlag(opts.seed, '--seed', scenario.seed);
   const progress = opts.progress ? (line: string) => (opts.json ? io.err(line) : io.out(line)) : undefined;
-  if (progress) {
-    progress(
-      `Simulating "${scenario.name}" (seed ${seed}), starting ${scenario.start}${config.dryRun ? ' [dryRun: nothing is applied; set "dryRun": false to act]' : ''}`,
-    );
-  }
+  // Said first, so that nobody reads a dry run's figures as what Forestall achieved.
+  progress?.(
+    config.dryRun
+      ? `DRY RUN, nothing is applied: simulating "${scenario.name}" (seed ${seed})`
+      : `Simulating "${scenario.name}" (seed ${seed}) from ${scenario.start}`,
+  );
   const t0 = performance.now();
   const run = await simulate(scenario, config, {
     seed,
     ...(progress ? { progress, onPlan: (plan: Plan) => progress(formatPlanSummary(plan)) } : {}),
   });
   if (opts.json) {
-    io.out(JSON.stringify(run.outcome, null, 2));
+    io.out(JSON.stringify(opts.timeline ? withTimeline(run) : run.outcome, null, 2));
     return;
   }
-  io.out(formatOutcome(run.outcome, run.limits));
+  if (progress) io.out('');
+  io.out(formatOutcome(run.outcome));
+  if (opts.timeline) io.out(formatTimeline(timeline(run.outages, run.groupsById)));
   io.out(
     `(simulated ${formatDuration(run.rollout.finishedAt - run.rollout.startedAt)} of rollout in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
+}
+
+/** The outcome with every outage of both worlds, so that peaks and limits can be recomputed from it. */
+function withTimeline(run: SimulationRun): object {
+  const o = run.outcome;
+  return {
+    ...o,
+    timeline: timeline(run.outages, run.groupsById),
+    awsOnly: { ...o.awsOnly, timeline: timeline(run.awsOnlyOutages, run.groupsById) },
+  };
 }
 
 function formatPlanSummary(plan: Plan): string {
@@ -64,35 +79,85 @@ function formatPlanSummary(plan: Plan): string {
     reasons.set(key, (reasons.get(key) ?? 0) + 1);
   }
   return [
-    `Plan ${plan.rolloutId}: ${plan.batches.length} entries; ${plan.skipped.length} skipped, ${plan.infeasible.length} infeasible (${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')})`,
+    `Plan ${plan.rolloutId}: ${plan.batches.length} batches; ${plan.skipped.length} skipped, ${plan.infeasible.length} infeasible`,
+    ...(reasons.size > 0
+      ? [
+          wrap(
+            '  why: ',
+            [...reasons].map(([r, n]) => `${r} ${n}`),
+          ),
+        ]
+      : []),
     table(['#', 'WAVE', 'START (UTC)', 'END BY (UTC)', 'INSTANCES', 'REMEDIES'], rows),
     '',
   ].join('\n');
 }
 
-export function formatOutcome(o: SimulationOutcome, limits: ReadonlyMap<string, number>): string {
-  const groups = [
-    ...new Set([...Object.keys(o.awsOnly.peakUnavailableByGroup), ...Object.keys(o.peakUnavailableByGroup)]),
-  ].sort();
-  const rows = groups.map((g) => [
-    g,
-    String(limits.get(g) ?? '-'),
-    String(o.awsOnly.peakUnavailableByGroup[g] ?? 0),
-    String(o.peakUnavailableByGroup[g] ?? 0),
-    String(o.peakCausedByForestall[g] ?? 0),
-  ]);
+/** The outcome as text, at most 120 columns; the first line says whether it was a dry run. */
+export function formatOutcome(o: SimulationOutcome): string {
+  const b = o.performedByAwsBreakdown;
   return [
+    o.dryRun
+      ? 'Outcome of a DRY RUN: Forestall applied nothing, so AWS performed every planned event on its own schedule.'
+      : 'Outcome (not a dry run: Forestall applied its remedies):',
     '',
     'Most instances of one group down at the same time:',
-    table(['GROUP', 'LIMIT', "AWS'S OWN SCHEDULE", 'WITH FORESTALL', "OF WHICH FORESTALL'S"], rows),
+    formatLimits(o),
     '',
-    `instances ${o.instances}, active notices ${o.notices}: planned ${o.planned}, skipped ${o.skipped}, infeasible ${o.infeasible}`,
-    `cleared by Forestall ${o.clearedByForestall}, performed by AWS ${o.performedByAws} (AWS alone: ${o.awsOnly.performedByAws})`,
-    `reboot migrations that fell back to stop-start ${o.fallbacks}, failed verification ${o.failed}, deadline misses ${o.deadlineMisses}, group-limit violations ${o.limitViolations}, instance-store data lost by Forestall ${o.instanceStoreDataLost}`,
-    `replaced by Auto Scaling ${o.replacedByAsg} (AWS alone: ${o.awsOnly.replacedByAsg}), went down while serving load-balancer traffic: by Forestall ${o.disruptedWhileServing.forestall}, by AWS ${o.disruptedWhileServing.aws} (AWS alone: ${o.awsOnly.disruptedWhileServing})`,
+    `instances ${o.instances}; inactive notices ${o.inactive} ([Completed]/[Canceled]: history, not counted below)`,
+    `active notices ${o.notices} = planned ${o.planned} + skipped ${o.skipped} + infeasible ${o.infeasible}`,
+    `cleared by Forestall ${o.clearedByForestall}; performed by AWS ${o.performedByAws} (AWS alone: ${o.awsOnly.performedByAws}), of which:`,
+    `  not planned ${b.notPlanned}, after a failure ${b.afterFailure}, after the halt ${b.afterHalt}, dry run ${b.dryRun}, unexpected ${b.unexpected}`,
+    `failed verification ${o.failed}; remedies that fell back to the next allowed one ${o.fallbacks}; group-limit violations ${o.limitViolations}`,
+    `replaced by Auto Scaling ${o.replacedByAsg} (AWS alone ${o.awsOnly.replacedByAsg}); down while serving traffic: by Forestall ${o.disruptedWhileServing.forestall}, by AWS ${o.disruptedWhileServing.aws} (AWS alone ${o.awsOnly.disruptedWhileServing})`,
+    `instances down by both Forestall and AWS ${o.doubleOutages.count}; instance-store data lost by Forestall ${o.instanceStoreDataLost}`,
     `rollout took ${formatDuration(o.makespanSeconds * 1000)}${o.halted ? `, HALTED: ${o.haltReason}` : ''}`,
-    `API calls: ${Object.entries(o.apiCalls)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
+    wrap(
+      'API calls: ',
+      Object.entries(o.apiCalls).map(([k, v]) => `${k} ${v}`),
+    ),
   ].join('\n');
+}
+
+/** Groups that anything took down, or that Forestall could have (every group has a limit). */
+function formatLimits(o: SimulationOutcome): string {
+  const rows = Object.entries(o.limits)
+    .filter(([, p]) => p.peakAwsAlone + p.peakWithForestall > 0)
+    .map(([g, p]) => [
+      g,
+      String(p.limit),
+      String(p.peakAwsAlone),
+      String(p.peakWithForestall),
+      String(p.peakCausedByForestall),
+    ]);
+  return table(['GROUP', 'LIMIT', "AWS'S OWN SCHEDULE", 'WITH FORESTALL', "OF WHICH FORESTALL'S"], rows);
+}
+
+/** `--timeline` as text: one outage a line, in start order. */
+export function formatTimeline(entries: readonly TimelineEntry[]): string {
+  return [
+    '',
+    `Outages with Forestall (${entries.length}; FROM, TO, CAUSE, INSTANCE, GROUPS):`,
+    ...entries.map((e) => `${e.from} ${e.to} ${e.cause.padEnd(9)} ${e.instanceId} ${e.groups.join(' ')}`),
+    '',
+  ].join('\n');
+}
+
+/** Joins items after a prefix into lines of at most `width` columns, continued lines indented. */
+function wrap(prefix: string, items: readonly string[], width = 120): string {
+  const lines: string[] = [];
+  let line = prefix;
+  let empty = true;
+  for (const [k, item] of items.entries()) {
+    const piece = k < items.length - 1 ? `${item},` : item;
+    if (!empty && line.length + 1 + piece.length > width) {
+      lines.push(line);
+      line = '  ';
+      empty = true;
+    }
+    line = empty ? `${line}${piece}` : `${line} ${piece}`;
+    empty = false;
+  }
+  lines.push(line);
+  return lines.join('\n');
 }

@@ -8,43 +8,57 @@ import { type RolloutResult, runLocalRollout } from '../lambda/core/local-driver
 import { groupIds, groupLimits, groupsOf, planRollout } from '../lambda/core/planner';
 import type { ApprovalPort } from '../lambda/core/ports';
 import { HOUR } from '../lambda/core/time';
-import type { Plan } from '../lambda/core/types';
-import type { Cause, Outage } from './ec2';
+import type { Notice, Plan } from '../lambda/core/types';
+import type { Cause, Outage, SimEc2 } from './ec2';
+import {
+  type AwsBreakdown,
+  classifyAwsPerformed,
+  countReasons,
+  doubleOutages,
+  type GroupPeaks,
+  groupPeaks,
+  limitViolations,
+  noticeCounts,
+} from './outcome';
 import { simPorts } from './ports';
 import { Rng } from './rng';
 import { buildFleet, regionOf, type Scenario } from './scenario';
 
+export { peakByGroup } from './outcome';
+
 export interface SimulationOutcome {
+  /** Config `dryRun`: Forestall applied nothing, so every planned event was left to AWS. */
+  dryRun: boolean;
   instances: number;
+  /** Active notices = planned + skipped + infeasible (`inactive` ones are history, counted apart). */
   notices: number;
-  clearedByForestall: number;
-  performedByAws: number;
-  deadlineMisses: number;
-  limitViolations: number;
-  peakUnavailableByGroup: Record<string, number>;
-  /** The same, counting only outages Forestall caused (its remedies, and events it rescheduled). */
-  peakCausedByForestall: Record<string, number>;
-  apiCalls: Record<string, number>;
-  makespanSeconds: number;
-  halted: boolean;
-  haltReason?: string;
   planned: number;
   skipped: number;
   infeasible: number;
+  inactive: number;
+  /** Events cleared by Forestall's remedies, or performed by AWS at the slot Forestall moved them to. */
+  clearedByForestall: number;
+  /** Events AWS performed on its own schedule; `performedByAwsBreakdown` says why, and sums to it. */
+  performedByAws: number;
+  performedByAwsBreakdown: AwsBreakdown;
+  /** Groups whose peak of Forestall-caused outages exceeded their limit. */
+  limitViolations: number;
+  limits: Record<string, GroupPeaks>;
+  /** Instances taken down both by Forestall and by AWS during the simulated span. */
+  doubleOutages: { count: number; instanceIds: string[] };
   failed: number;
-  /** Reboot migrations that did not clear the event and fell back to stop-start. */
+  /** Items whose remedy failed and fell back to the next allowed one (stop-start, or a reschedule). */
   fallbacks: number;
   instanceStoreDataLost: number;
   /** Auto Scaling members terminated and replaced for failing health checks (their events went with them). */
   replacedByAsg: number;
   /** Instances that went down while a load balancer sent them traffic, by cause. */
   disruptedWhileServing: Record<Cause, number>;
-  awsOnly: {
-    performedByAws: number;
-    peakUnavailableByGroup: Record<string, number>;
-    replacedByAsg: number;
-    disruptedWhileServing: number;
-  };
+  apiCalls: Record<string, number>;
+  makespanSeconds: number;
+  halted: boolean;
+  haltReason?: string;
+  awsOnly: { performedByAws: number; replacedByAsg: number; disruptedWhileServing: number };
 }
 
 export interface SimulationRun {
@@ -55,6 +69,8 @@ export interface SimulationRun {
   readonly events: ReturnType<typeof simPorts>['reporter']['events'];
   /** Every outage in the simulated span, and each instance's group ids (for finer measurements). */
   readonly outages: readonly Outage[];
+  /** The outages of the same fleet where nobody acts (AWS's own schedule). */
+  readonly awsOnlyOutages: readonly Outage[];
   readonly groupsById: ReadonlyMap<string, readonly string[]>;
 }
 
@@ -64,28 +80,6 @@ export interface SimulateOptions {
   readonly approvals?: ApprovalPort;
   /** Called with the plan before the rollout starts (the CLI prints it). */
   readonly onPlan?: (plan: Plan) => void;
-}
-
-/** Peak concurrent outages per group id, over outages of the given causes. */
-export function peakByGroup(
-  outages: readonly Outage[],
-  groupsById: ReadonlyMap<string, readonly string[]>,
-  causes: readonly Cause[],
-): Record<string, number> {
-  const deltas: Array<[number, number, string]> = [];
-  for (const o of outages) {
-    if (!causes.includes(o.cause) || o.to <= o.from) continue;
-    for (const g of groupsById.get(o.instanceId) ?? []) deltas.push([o.from, 1, g], [o.to, -1, g]);
-  }
-  deltas.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const live = new Map<string, number>();
-  const peak: Record<string, number> = {};
-  for (const [, d, g] of deltas) {
-    const n = (live.get(g) ?? 0) + d;
-    live.set(g, n);
-    if (n > (peak[g] ?? 0)) peak[g] = n;
-  }
-  return Object.fromEntries(Object.entries(peak).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 export async function simulate(
@@ -120,41 +114,64 @@ export async function simulate(
 
   const groupsById = new Map(facts.map((f) => [f.instanceId, groupIds(groupsOf(f, config.groupBy))]));
   const outages = world.outagesUntil(end);
-  const forestallPeak = peakByGroup(outages, groupsById, ['forestall']);
-  const limitViolations = Object.entries(forestallPeak).filter(
-    ([g, n]) => n > (limits.get(g) ?? Number.POSITIVE_INFINITY),
-  ).length;
-
-  const planned = new Set(plan.batches.flatMap((w) => w.items.map((i) => i.eventId)));
-  const resolutions = world.eventResolutions();
-  const active = new Set(notices.filter((n) => n.state === 'active').map((n) => n.eventId));
-  const clearedByForestall = resolutions.filter(
-    (r) => r.resolvedBy === 'forestall' || r.resolvedBy === 'rescheduled',
-  ).length;
-  const performedByAws = resolutions.filter((r) => r.resolvedBy === 'aws').length;
-  const deadlineMisses = resolutions.filter(
-    (r) => planned.has(r.eventId) && r.resolvedBy !== 'forestall' && r.resolvedBy !== 'rescheduled',
-  ).length;
-  const failed = rollout.items.filter((i) => i.outcome === 'failed').length;
-  const apiCalls = Object.fromEntries(Object.entries(world.apiCalls).sort(([a], [b]) => (a < b ? -1 : 1)));
-
-  const outcome: SimulationOutcome = {
+  const awsOnlyOutages = baseline.outagesUntil(end);
+  const outcome = measure({
+    config,
+    world,
+    plan,
+    rollout,
+    notices,
+    limits,
+    groupsById,
+    outages,
+    awsOnly: { world: baseline, outages: awsOnlyOutages },
     instances: fleet.instances.length,
-    notices: active.size,
-    clearedByForestall,
-    performedByAws,
-    deadlineMisses,
-    limitViolations,
-    peakUnavailableByGroup: peakByGroup(outages, groupsById, ['forestall', 'aws']),
-    peakCausedByForestall: forestallPeak,
-    apiCalls: { ...apiCalls, throttled: world.throttled },
-    makespanSeconds: Math.round((rollout.finishedAt - rollout.startedAt) / 1000),
-    halted: rollout.halted,
-    ...(rollout.haltReason === undefined ? {} : { haltReason: rollout.haltReason }),
-    planned: planned.size,
-    skipped: plan.skipped.length,
-    infeasible: plan.infeasible.length,
-    failed,
+  });
+  return {
+    outcome,
+    plan,
+    rollout,
+    limits,
+    events: ports.reporter.events,
+    outages,
+    awsOnlyOutages,
+    groupsById,
+  };
+}
+
+interface Measured {
+  readonly config: Config;
+  readonly world: SimEc2;
+  readonly plan: Plan;
+  readonly rollout: RolloutResult;
+  readonly notices: readonly Notice[];
+  readonly limits: ReadonlyMap<string, number>;
+  readonly groupsById: ReadonlyMap<string, readonly string[]>;
+  readonly outages: readonly Outage[];
+  readonly awsOnly: { readonly world: SimEc2; readonly outages: readonly Outage[] };
+  readonly instances: number;
+}
+
+function measure(m: Measured): SimulationOutcome {
+  const { world, rollout } = m;
+  const resolutions = world.eventResolutions();
+  const reasons = classifyAwsPerformed(m.plan, rollout, resolutions, m.config.dryRun);
+  const limits = groupPeaks(m.limits, m.outages, m.awsOnly.outages, m.groupsById);
+  const double = doubleOutages(m.outages);
+  const apiCalls = Object.fromEntries(Object.entries(world.apiCalls).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return {
+    dryRun: m.config.dryRun,
+    instances: m.instances,
+    ...noticeCounts(m.notices, m.plan),
+    clearedByForestall: resolutions.filter(
+      (r) => r.resolvedBy === 'forestall' || r.resolvedBy === 'rescheduled',
+    ).length,
+    performedByAws: resolutions.filter((r) => r.resolvedBy === 'aws').length,
+    performedByAwsBreakdown: countReasons(reasons),
+    limitViolations: limitViolations(limits),
+    limits,
+    doubleOutages: { count: double.length, instanceIds: double },
+    failed: rollout.items.filter((i) => i.outcome === 'failed').length,
     fallbacks: rollout.items.filter((i) => i.fellBack).length,
     instanceStoreDataLost: world.instanceStoreLost('forestall').length,
     replacedByAsg: world.replacedByAsg.length,
@@ -162,12 +179,14 @@ export async function simulate(
       forestall: world.disruptedWhileServing.filter((d) => d.cause === 'forestall').length,
       aws: world.disruptedWhileServing.filter((d) => d.cause === 'aws').length,
     },
+    apiCalls: { ...apiCalls, throttled: world.throttled },
+    makespanSeconds: Math.round((rollout.finishedAt - rollout.startedAt) / 1000),
+    halted: rollout.halted,
+    ...(rollout.haltReason === undefined ? {} : { haltReason: rollout.haltReason }),
     awsOnly: {
-      performedByAws: baseline.eventResolutions().filter((r) => r.resolvedBy === 'aws').length,
-      peakUnavailableByGroup: peakByGroup(baseline.outagesUntil(end), groupsById, ['aws']),
-      replacedByAsg: baseline.replacedByAsg.length,
-      disruptedWhileServing: baseline.disruptedWhileServing.length,
+      performedByAws: m.awsOnly.world.eventResolutions().filter((r) => r.resolvedBy === 'aws').length,
+      replacedByAsg: m.awsOnly.world.replacedByAsg.length,
+      disruptedWhileServing: m.awsOnly.world.disruptedWhileServing.length,
     },
   };
-  return { outcome, plan, rollout, limits, events: ports.reporter.events, outages, groupsById };
 }

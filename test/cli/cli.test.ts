@@ -172,24 +172,47 @@ describe('forestall simulate', () => {
     );
     expect(r.code).toBe(0);
     const o = JSON.parse(r.out);
-    for (const k of [
+    expect(Object.keys(o)).toEqual([
+      'dryRun',
       'instances',
       'notices',
+      'planned',
+      'skipped',
+      'infeasible',
+      'inactive',
       'clearedByForestall',
       'performedByAws',
-      'deadlineMisses',
+      'performedByAwsBreakdown',
       'limitViolations',
-      'peakUnavailableByGroup',
+      'limits',
+      'doubleOutages',
+      'failed',
+      'fallbacks',
+      'instanceStoreDataLost',
+      'replacedByAsg',
+      'disruptedWhileServing',
       'apiCalls',
       'makespanSeconds',
       'halted',
-      'replacedByAsg',
-      'disruptedWhileServing',
-    ]) {
-      expect(o).toHaveProperty(k);
-    }
-    expect(o.instances).toBe(300);
-    expect(o.limitViolations).toBe(0);
+      'awsOnly',
+    ]);
+    expect(Object.keys(o.performedByAwsBreakdown)).toEqual([
+      'notPlanned',
+      'afterFailure',
+      'afterHalt',
+      'dryRun',
+      'unexpected',
+    ]);
+    expect(Object.keys(o.limits['asg=web'])).toEqual([
+      'limit',
+      'peakWithForestall',
+      'peakCausedByForestall',
+      'peakAwsAlone',
+    ]);
+    expect(Object.keys(o.doubleOutages)).toEqual(['count', 'instanceIds']);
+    expect(o).toMatchObject({ dryRun: false, instances: 300, limitViolations: 0 });
+    expect(o.performedByAwsBreakdown.unexpected).toBe(0);
+    expect(o).not.toHaveProperty('timeline');
   });
 
   it('prints the plan, progress and the comparison with AWS own schedule as text', async () => {
@@ -202,8 +225,10 @@ describe('forestall simulate', () => {
       '--progress',
     );
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^Simulating "demo: 300 instances, a mass reboot in three slots" \(seed 2014\)/);
-    expect(r.out).toMatch(/^Plan fs-\S+: \d+ entries; \d+ skipped, \d+ infeasible/m);
+    expect(r.out).toMatch(
+      /^Simulating "demo: 300 instances, a mass reboot in three slots" \(seed 2014\) from 2026-12-01T00:00:00Z\n/,
+    );
+    expect(r.out).toMatch(/^Plan fs-\S+: \d+ batches; \d+ skipped, \d+ infeasible\n {2}why: \S+ \d+/m);
     expect(r.out).toMatch(
       /^batch 0 canary at 2026-12-02T02:00:00.000Z: 2 to remedy, 0 dropped at preflight$/m,
     );
@@ -211,16 +236,48 @@ describe('forestall simulate', () => {
       "GROUP           LIMIT  AWS'S OWN SCHEDULE  WITH FORESTALL  OF WHICH FORESTALL'S",
     );
     expect(r.out).toMatch(/^asg=web +18 +19 +\d+ +\d+$/m);
-    expect(r.out).toMatch(/^instances 300, active notices \d+: planned \d+, skipped \d+, infeasible 0$/m);
+    expect(r.out).toMatch(/^Outcome \(not a dry run: Forestall applied its remedies\):$/m);
+    expect(r.out).toMatch(/^active notices \d+ = planned \d+ \+ skipped \d+ \+ infeasible 0$/m);
     expect(r.out).toMatch(
-      /^replaced by Auto Scaling \d+ \(AWS alone: \d+\), went down while serving load-balancer traffic: by Forestall \d+, by AWS \d+ \(AWS alone: \d+\)$/m,
+      /^ {2}not planned \d+, after a failure \d+, after the halt 0, dry run 0, unexpected 0$/m,
+    );
+    for (const line of r.out.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    expect(r.out).toMatch(
+      /^replaced by Auto Scaling \d+ \(AWS alone \d+\); down while serving traffic: by Forestall \d+, by AWS \d+ \(AWS alone \d+\)$/m,
     );
   });
 
   it('says when a dry run applied nothing', async () => {
     const r = await cli('simulate', '--scenario', ex('demo/scenario.json'), '--progress');
-    expect(r.out.split('\n')[0]).toContain('[dryRun: nothing is applied; set "dryRun": false to act]');
-    expect(r.out).toMatch(/^cleared by Forestall 0, /m);
+    expect(r.out.split('\n')[0]).toBe(
+      'DRY RUN, nothing is applied: simulating "demo: 300 instances, a mass reboot in three slots" (seed 2014)',
+    );
+    expect(r.out).toMatch(/^cleared by Forestall 0; /m);
+    // Without --progress the outcome comes first, and its first line says it.
+    const quiet = await cli('simulate', '--scenario', ex('demo/scenario.json'));
+    expect(quiet.out.split('\n')[0]).toMatch(/^Outcome of a DRY RUN: Forestall applied nothing/);
+    const json = JSON.parse((await cli('simulate', '--scenario', ex('demo/scenario.json'), '--json')).out);
+    expect(json.dryRun).toBe(true);
+    expect(json.performedByAwsBreakdown.dryRun).toBe(json.planned);
+  });
+
+  it('adds every outage with --timeline, as JSON and as a compact list', async () => {
+    const args = [
+      'simulate',
+      '--scenario',
+      ex('demo/scenario.json'),
+      '--config',
+      ex('demo/forestall.config.json'),
+    ];
+    const o = JSON.parse((await cli(...args, '--json', '--timeline')).out);
+    expect(o.timeline.length).toBeGreaterThan(100);
+    expect(o.awsOnly.timeline.length).toBeGreaterThan(100);
+    expect(Object.keys(o.timeline[0])).toEqual(['instanceId', 'from', 'to', 'cause', 'groups']);
+    const text = (await cli(...args, '--timeline')).out;
+    expect(text).toContain(
+      `Outages with Forestall (${o.timeline.length}; FROM, TO, CAUSE, INSTANCE, GROUPS):`,
+    );
+    expect(text).toMatch(/^\S+Z \S+Z (forestall|aws {6}) i-[0-9a-f]{17} asg=\S+ az=\S+$/m);
   });
 
   it('rejects a bad scenario with the field path', async () => {

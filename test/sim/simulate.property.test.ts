@@ -43,7 +43,9 @@ describe('simulate invariants (fast-check, 150 random fleets, behaviours and con
           ),
           ...plan.batches.slice(rollout.batches.length).flatMap((w) => w.items.map((i) => i.eventId)),
         ]);
-        expect(outcome.deadlineMisses).toBeLessThanOrEqual(accounted.size);
+        const why = outcome.performedByAwsBreakdown;
+        expect(why.afterFailure + why.afterHalt).toBeLessThanOrEqual(accounted.size);
+        expect(why.unexpected).toBe(0);
       }),
       { numRuns: 150 },
     );
