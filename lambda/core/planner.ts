@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { type Config, resolveLimit } from './config';
 import { MinHeap } from './heap';
 import { chooseRemedy } from './remedy';
+import { RESCHEDULE_CALL_MARGIN, RESCHEDULE_FREEZE, RESCHEDULE_MIN_LEAD } from './reschedule-timing';
 import { formatDuration, iso, MINUTE } from './time';
 import type {
   ActiveRemedy,
@@ -28,10 +29,11 @@ import type {
 import { isActiveRemedy, isEventCode } from './types';
 import { WindowCalendar } from './windows';
 
-/** ModifyInstanceEventStartTime: the new start must be at least 60 minutes away (AWS-FACTS §3). */
-export const RESCHEDULE_MIN_LEAD = 60 * MINUTE;
-/** ...and the event must not start within 5 minutes of the call. */
-export const RESCHEDULE_FREEZE = 5 * MINUTE;
+export { RESCHEDULE_CALL_MARGIN, RESCHEDULE_FREEZE, RESCHEDULE_MIN_LEAD } from './reschedule-timing';
+
+/** Slots are whole minutes: AWS reports NotBefore to the second, and a ms-precise slot only invites doubt. */
+const ceilMinute = (t: number): number => Math.ceil(t / MINUTE) * MINUTE;
+const floorMinute = (t: number): number => Math.floor(t / MINUTE) * MINUTE;
 
 /** Group labels of an instance for the configured `groupBy` keys (`asg`, `az`, `tag:KEY`); absent keys omitted. */
 export function groupsOf(facts: InstanceFacts, groupBy: readonly string[]): Record<string, string> {
@@ -339,9 +341,12 @@ function unitsFromNotices(
   return units;
 }
 
-/** The earliest a unit's slot may be: now, or 60 minutes on for a reschedule (AWS-FACTS §3). */
+/**
+ * The earliest whole minute a unit's slot may be: now, or for a reschedule 60 minutes plus the call margin
+ * on, so that the call (made at slot - 60 min - margin at the latest) is never due before now.
+ */
 function lowerBoundOf(u: Unit, now: number): number {
-  return u.remedy === 'reschedule' ? now + RESCHEDULE_MIN_LEAD : now;
+  return ceilMinute(u.remedy === 'reschedule' ? now + RESCHEDULE_MIN_LEAD + RESCHEDULE_CALL_MARGIN : now);
 }
 
 /**
@@ -361,8 +366,12 @@ function timeUnits(
   for (const u of units) {
     const lower = lowerBoundOf(u, now);
     const firstNotBefore = u.notices.reduce((m, n) => Math.min(m, n.notBefore), Number.POSITIVE_INFINITY);
-    if (u.remedy === 'reschedule' && firstNotBefore <= now + RESCHEDULE_FREEZE) {
-      out.fail(u, 'too-late-to-reschedule: the event starts within 5 minutes or has started');
+    // The call must arrive more than 5 minutes before the event starts, with the call margin on top.
+    if (u.remedy === 'reschedule' && firstNotBefore <= now + RESCHEDULE_FREEZE + RESCHEDULE_CALL_MARGIN) {
+      out.fail(
+        u,
+        `too-late-to-reschedule: the event starts within ${formatDuration(RESCHEDULE_FREEZE + RESCHEDULE_CALL_MARGIN)} (AWS refuses within ${formatDuration(RESCHEDULE_FREEZE)}, plus the call margin) or has started`,
+      );
       continue;
     }
     const eventWindow =
@@ -370,15 +379,16 @@ function timeUnits(
         ? u.notices.reduce((m, n) => Math.max(m, n.notAfter === undefined ? 0 : n.notAfter - n.notBefore), 0)
         : 0;
     u.span = config.verification.timeout + eventWindow;
-    u.latest = u.deadline - margin - u.span;
+    // Floored: starts are whole minutes, and the latest whole minute must still meet the deadline.
+    u.latest = floorMinute(u.deadline - margin - u.span);
     if (u.latest < lower) {
       out.fail(
         u,
-        `deadline-too-close: needs ${formatDuration(margin + u.span + (lower - now))} before the deadline (deadlineMargin + verification${eventWindow > 0 ? ' + event window' : ''}${u.remedy === 'reschedule' ? ' + 60m reschedule lead' : ''}), ${formatDuration(u.deadline - now)} left`,
+        `deadline-too-close: needs ${formatDuration(margin + u.span + (lower - now))} before the deadline (deadlineMargin + verification${eventWindow > 0 ? ' + event window' : ''}${u.remedy === 'reschedule' ? ` + ${formatDuration(RESCHEDULE_MIN_LEAD + RESCHEDULE_CALL_MARGIN)} reschedule lead` : ''}), ${formatDuration(u.deadline - now)} left`,
       );
       continue;
     }
-    const byLead = Math.min(Math.max(lower, firstNotBefore - config.leadTime), u.latest);
+    const byLead = Math.min(Math.max(lower, ceilMinute(firstNotBefore - config.leadTime)), u.latest);
     const inSpan = calendar.nextOpen(byLead);
     if (inSpan <= u.latest) u.earliest = inSpan;
     else {
@@ -562,6 +572,7 @@ function toBatch(index: number, wave: string, s: number, filled: Filled, ctx: Sc
         eventId: n.eventId,
         code: n.code,
         remedy: u.remedy,
+        notBefore: ctx.isoOf(n.notBefore),
         deadline: ctx.isoOf(deadlineOf(n, u.remedy)),
         groups: u.groups,
       };
@@ -609,7 +620,7 @@ function scheduleWave(
       continue;
     }
     ctx.batches.push(toBatch(ctx.batches.length, wave.name, s, filled, ctx));
-    cursor = s + filled.span + wave.bake;
+    cursor = ceilMinute(s + filled.span + wave.bake); // the next batch's slot is a whole minute too
   }
 }
 
@@ -668,7 +679,7 @@ export function planRollout(
     isoOf: isoMemo(),
     batches: [],
   };
-  let cursor = now;
+  let cursor = ceilMinute(now);
   byWave.forEach((mine, w) => {
     cursor = scheduleWave(w, mine, cursor, ctx);
   });

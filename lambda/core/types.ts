@@ -88,6 +88,11 @@ export interface PlanItem {
   readonly eventId: string;
   readonly code: string;
   readonly remedy: ActiveRemedy;
+  /**
+   * ISO time: the event's NotBefore when planned. A reschedule is called at
+   * rescheduleCallAt(notBefore, startAt, generatedAt) without re-reading the event.
+   */
+  readonly notBefore: string;
   /** ISO time: the event's NotBefore, or its NotBeforeDeadline for a `reschedule` item. */
   readonly deadline: string;
   readonly groups: Readonly<Record<string, string>>;

@@ -56,6 +56,7 @@ describe('forestall plan', () => {
       'eventId',
       'code',
       'remedy',
+      'notBefore',
       'deadline',
       'groups',
     ]);

@@ -137,8 +137,13 @@ const instanceArb = fc.record({
 });
 
 export const scenarioArb: fc.Arbitrary<Scenario> = fc
-  .tuple(fc.array(instanceArb, { minLength: 1, maxLength: 60, size: 'max' }), configArb)
-  .map(([instances, config]) => {
+  .tuple(
+    fc.array(instanceArb, { minLength: 1, maxLength: 60, size: 'max' }),
+    configArb,
+    // Planning time: on the hour like the events, or anywhere in it down to the millisecond.
+    fc.oneof(fc.constant(0), fc.integer({ min: 1, max: HOUR - 1 })),
+  )
+  .map(([instances, config, nowOffset]) => {
     const facts: InstanceFacts[] = [];
     const notices: Notice[] = [];
     instances.forEach((inst, i) => {
@@ -180,5 +185,5 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc
         if (e.duplicate) notices.push({ ...n });
       });
     });
-    return { facts, notices, config, now: NOW };
+    return { facts, notices, config, now: NOW + nowOffset };
   });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { resolveLimit } from '../../lambda/core/config';
-import { planRollout, RESCHEDULE_MIN_LEAD } from '../../lambda/core/planner';
+import { planRollout, RESCHEDULE_CALL_MARGIN, RESCHEDULE_MIN_LEAD } from '../../lambda/core/planner';
+import { rescheduleCallAt } from '../../lambda/core/reschedule-timing';
 import type { Plan } from '../../lambda/core/types';
 import { WindowCalendar } from '../../lambda/core/windows';
 import { type Scenario, scenarioArb } from './arbitraries';
@@ -28,6 +29,7 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
           const start = Date.parse(w.startAt);
           const end = Date.parse(w.endBy);
           expect(start).toBeGreaterThanOrEqual(s.now);
+          expect(start % 60_000).toBe(0); // slots are whole minutes
           // Verification timeout, plus the event window of rescheduled events (AWS acts anywhere in it).
           const window = Math.max(
             0,
@@ -42,9 +44,13 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
           for (const item of w.items) {
             const n = byId.get(`${item.instanceId}/${item.eventId}`);
             if (!n) throw new Error(`planned item ${item.eventId} is not an input notice`);
+            expect(item.notBefore).toBe(new Date(n.notBefore).toISOString());
             expect(end).toBeLessThanOrEqual(Date.parse(item.deadline) - s.config.deadlineMargin);
             if (item.remedy === 'reschedule') {
-              expect(start).toBeGreaterThanOrEqual(s.now + RESCHEDULE_MIN_LEAD);
+              // Room for delays between deciding and the call arriving at AWS (AWS-FACTS §10).
+              expect(start).toBeGreaterThanOrEqual(s.now + RESCHEDULE_MIN_LEAD + RESCHEDULE_CALL_MARGIN);
+              expect(Math.min(n.notBefore - 20 * 60_000, start - 75 * 60_000)).toBeGreaterThanOrEqual(s.now);
+              expect(rescheduleCallAt(n.notBefore, start, s.now)).toBeLessThanOrEqual(start - 75 * 60_000);
               expect(start).toBeLessThanOrEqual(n.notBeforeDeadline ?? Number.NaN);
             } else {
               expect(end).toBeLessThanOrEqual(n.notBefore - s.config.deadlineMargin);

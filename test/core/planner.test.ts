@@ -1,5 +1,6 @@
 import { type ConfigInput, parseConfig } from '../../lambda/core/config';
-import { planRollout } from '../../lambda/core/planner';
+import { planRollout, RESCHEDULE_CALL_MARGIN } from '../../lambda/core/planner';
+import { rescheduleCallAt } from '../../lambda/core/reschedule-timing';
 import type { InstanceFacts, Notice } from '../../lambda/core/types';
 
 const NOW = Date.parse('2026-12-01T00:00:00Z'); // a Tuesday
@@ -57,6 +58,7 @@ describe('planRollout', () => {
             eventId: 'instance-event-1',
             code: 'system-reboot',
             remedy: 'reboot-migrate',
+            notBefore: '2026-12-04T00:00:00.000Z',
             deadline: '2026-12-04T00:00:00.000Z',
             groups: { asg: 'web', az: 'us-east-1a' },
           },
@@ -135,7 +137,7 @@ describe('planRollout', () => {
     expect(p.batches[0]?.items.map((i) => i.groups.asg).sort()).toEqual(['api', 'web']);
   });
 
-  it('reschedules no sooner than 60 minutes from now and never past NotBeforeDeadline', () => {
+  it('reschedules no sooner than 60 minutes + the call margin from now and never past NotBeforeDeadline', () => {
     const p = planRollout(
       [notice(1, 'instance-reboot', 2, { notBeforeDeadline: NOW + 100 * H })],
       [facts(1)],
@@ -146,7 +148,57 @@ describe('planRollout', () => {
       remedy: 'reschedule',
       deadline: '2026-12-05T04:00:00.000Z',
     });
-    expect(p.batches[0]?.startAt).toBe('2026-12-01T01:00:00.000Z');
+    expect(p.batches[0]?.startAt).toBe('2026-12-01T01:15:00.000Z');
+  });
+
+  it('plans a reschedule slot whole-minute and >= now + 75 min even when now carries seconds and ms', () => {
+    const now = NOW + 37_123;
+    const p = planRollout(
+      [notice(1, 'instance-reboot', 2, { notBeforeDeadline: NOW + 100 * H })],
+      [facts(1)],
+      cfg(),
+      now,
+    );
+    const slot = Date.parse(p.batches[0]?.startAt ?? '');
+    expect(RESCHEDULE_CALL_MARGIN).toBe(15 * 60_000);
+    expect(slot).toBeGreaterThanOrEqual(now + 75 * 60_000);
+    expect(slot % 60_000).toBe(0);
+    expect(p.batches[0]?.startAt).toBe('2026-12-01T01:16:00.000Z');
+    // The machine calls at min(NotBefore - 20 min, slot - 75 min): never before the plan was made.
+    const item = p.batches[0]?.items[0];
+    expect(item?.notBefore).toBe('2026-12-01T02:00:00.000Z');
+    expect(rescheduleCallAt(Date.parse(item?.notBefore ?? ''), slot, now)).toBe(slot - 75 * 60_000);
+  });
+
+  it('starts batches on a whole minute when now carries milliseconds', () => {
+    const now = NOW + 12_345;
+    const p = planRollout([notice(1, 'instance-stop', 30)], [facts(1)], cfg({ leadTime: 'P2D' }), now);
+    expect(p.generatedAt).toBe('2026-12-01T00:00:12.345Z');
+    expect(p.batches.map((b) => b.startAt)).toEqual(['2026-12-01T00:01:00.000Z']);
+  });
+
+  it('reports a reschedule too late when the event starts within 5 min + the call margin (18 min away)', () => {
+    const p = planRollout(
+      [
+        notice(1, 'instance-reboot', 18 / 60, { notBeforeDeadline: NOW + 50 * H }),
+        notice(2, 'instance-reboot', 21 / 60, { notBeforeDeadline: NOW + 50 * H }),
+      ],
+      [facts(1), facts(2)],
+      cfg(),
+      NOW,
+    );
+    expect(p.infeasible.map((i) => [i.instanceId.slice(-1), i.reason.split(':')[0]])).toEqual([
+      ['1', 'too-late-to-reschedule'],
+    ]);
+    const item = p.batches[0]?.items[0];
+    expect(item?.instanceId).toBe('i-00000000000000002');
+    const callAt = rescheduleCallAt(
+      Date.parse(item?.notBefore ?? ''),
+      Date.parse(p.batches[0]?.startAt ?? ''),
+      NOW,
+    );
+    // min(NotBefore - 20 min = now + 1 min, slot - 75 min = now): due at once, never before now.
+    expect(callAt).toBe(NOW);
   });
 
   it('reports what cannot be done in time, with the reason and the deadline', () => {
@@ -173,7 +225,8 @@ describe('planRollout', () => {
         instanceId: 'i-00000000000000002',
         eventId: 'instance-event-2',
         code: 'instance-reboot',
-        reason: 'too-late-to-reschedule: the event starts within 5 minutes or has started',
+        reason:
+          'too-late-to-reschedule: the event starts within 20m (AWS refuses within 5m, plus the call margin) or has started',
         deadline: '2026-12-03T02:00:00.000Z',
       },
     ]);
