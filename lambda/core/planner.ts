@@ -6,11 +6,14 @@
  * - every batch ends (slot + verification timeout, + the event window for rescheduled events, since AWS may
  *   act anywhere in it) by each of its items' deadline minus deadlineMargin;
  * - batches never overlap, so the per-group limit, counted against the whole group, holds at every instant;
+ * - a batch holds no more remedies than EC2's API admits within its verification timeout (batchApiCaps);
+ * - slots are whole minutes; a reschedule slot leaves the call 60 min + RESCHEDULE_CALL_MARGIN (AWS-FACTS §10);
  * - config waves run in order; inside a wave, earliest deadline first, ties spread across groups;
  * - a batch starts inside a window unless none exists before the deadline (`outside-window` reason);
  * - every notice lands in exactly one of batches, skipped, infeasible.
  */
 import { createHash } from 'node:crypto';
+import { maxRebootsWithin, maxReschedulesWithin, maxStopStartsPerBatch, STOP_START_WORK } from './api-limits';
 import { type Config, resolveLimit } from './config';
 import { MinHeap } from './heap';
 import { chooseRemedy } from './remedy';
@@ -193,12 +196,14 @@ class Outcomes {
   readonly skipped: SkippedNotice[] = [];
   readonly infeasible: InfeasibleNotice[] = [];
 
+  constructor(readonly isoOf: (t: number) => string) {}
+
   skip(n: Notice, reason: string): void {
     this.skipped.push({ instanceId: n.instanceId, eventId: n.eventId, code: n.code, reason });
   }
 
   fail(u: Unit, reason: string): void {
-    const deadline = iso(u.deadline);
+    const deadline = this.isoOf(u.deadline);
     for (const n of u.notices)
       this.infeasible.push({ instanceId: n.instanceId, eventId: n.eventId, code: n.code, reason, deadline });
   }
@@ -501,8 +506,55 @@ class WaveQueues {
 }
 
 /** What the scheduler shares across waves: the calendar, group limits and per-batch group counters. */
+/** Units of each remedy one batch may hold so that its EC2 calls fit the API's throughput (AWS-FACTS §6). */
+export interface BatchApiCaps {
+  /** Stop-starts, counting reboot-migrates too: a migration that fails falls back to a stop-start. */
+  readonly stopStart: number;
+  /** Reboot-migrates, whose RebootInstances calls must all be made before the stop-start work would start. */
+  readonly reboot: number;
+  /** Reschedules of one batch fall due together; each call must be made within the call margin. */
+  readonly reschedule: number;
+}
+
+export function batchApiCaps(verificationTimeout: number): BatchApiCaps {
+  return {
+    stopStart: maxStopStartsPerBatch(verificationTimeout),
+    reboot: maxRebootsWithin(Math.max(verificationTimeout - STOP_START_WORK, MINUTE)),
+    reschedule: maxReschedulesWithin(RESCHEDULE_CALL_MARGIN),
+  };
+}
+
+/** What one batch being filled has used of its API caps. */
+class ApiBudget {
+  private stops = 0;
+  private reboots = 0;
+  private reschedules = 0;
+
+  constructor(private readonly caps: BatchApiCaps) {}
+
+  fits(remedy: ActiveRemedy): boolean {
+    switch (remedy) {
+      case 'stop-start':
+        return this.stops < this.caps.stopStart;
+      case 'reboot-migrate':
+        return this.reboots < this.caps.reboot && this.stops < this.caps.stopStart;
+      case 'reschedule':
+        return this.reschedules < this.caps.reschedule;
+    }
+  }
+
+  add(remedy: ActiveRemedy): void {
+    if (remedy === 'reschedule') this.reschedules++;
+    else {
+      this.stops++;
+      if (remedy === 'reboot-migrate') this.reboots++;
+    }
+  }
+}
+
 interface ScheduleContext {
   readonly config: Config;
+  readonly apiCaps: BatchApiCaps;
   readonly calendar: WindowCalendar;
   readonly limitOf: readonly number[];
   /** Per-group count in the batch being filled; fillBatch leaves it all zero again. */
@@ -516,11 +568,13 @@ interface Filled {
   readonly units: Unit[];
   /** The batch lasts as long as its longest unit. */
   readonly span: number;
+  /** A unit that fit maxParallel, its groups and its deadline was left out for the API caps alone. */
+  readonly limitedByApi: boolean;
 }
 
 /**
- * Fills the batch starting at s earliest-deadline-first within maxParallel and every group's limit. Units of
- * one bucket share their groups, so a bucket that does not fit is set aside whole for this batch.
+ * Fills the batch starting at s earliest-deadline-first within maxParallel, every group's limit and the API
+ * caps. Units of one bucket share their groups, so a bucket that does not fit is set aside whole for this batch.
  */
 function fillBatch(s: number, q: WaveQueues, maxParallel: number, ctx: ScheduleContext): Filled {
   const { used, limitOf } = ctx;
@@ -528,6 +582,8 @@ function fillBatch(s: number, q: WaveQueues, maxParallel: number, ctx: ScheduleC
   const touched: number[] = [];
   const units: Unit[] = [];
   const setAside: Array<[ReadyQueue, Bucket]> = [];
+  const api = new ApiBudget(ctx.apiCaps);
+  let apiRefused = false;
   // The batch lasts as long as its longest unit; it must still end by every member's deadline - margin.
   let span = 0;
   let endLimit = Number.POSITIVE_INFINITY;
@@ -544,10 +600,15 @@ function fillBatch(s: number, q: WaveQueues, maxParallel: number, ctx: ScheduleC
     const bucket = queue.popBucket();
     const u = bucket.units.peek() as Unit;
     const fitsTime = s + u.span <= endLimit && s + span <= u.latest + u.span;
-    if (fitsTime && u.groupIdx.every((g) => (used[g] ?? 0) < (limitOf[g] ?? 1))) {
+    const fitsGroups = fitsTime && u.groupIdx.every((g) => (used[g] ?? 0) < (limitOf[g] ?? 1));
+    // Checked last, so that the batch says it was cut by the API only when nothing else held the unit back.
+    const fitsApi = fitsGroups && api.fits(u.remedy);
+    if (fitsGroups && !fitsApi) apiRefused = true;
+    if (fitsApi) {
       queue.take(bucket);
       queue.requeue(bucket);
       units.push(u);
+      api.add(u.remedy);
       span = Math.max(span, u.span);
       endLimit = Math.min(endLimit, u.latest + u.span);
       for (const g of u.groupIdx) {
@@ -558,7 +619,7 @@ function fillBatch(s: number, q: WaveQueues, maxParallel: number, ctx: ScheduleC
   }
   for (const [queue, bucket] of setAside) queue.requeue(bucket);
   for (const g of touched) used[g] = 0;
-  return { units, span };
+  return { units, span, limitedByApi: apiRefused && units.length < maxParallel };
 }
 
 /** The plan batch for filled units: items in instance-id order, each event of an instance its own item. */
@@ -579,7 +640,9 @@ function toBatch(index: number, wave: string, s: number, filled: Filled, ctx: Sc
       items.push(u.reason === undefined ? item : { ...item, reason: u.reason });
     }
   }
-  return { index, wave, startAt: iso(s), endBy: iso(s + filled.span), items };
+  const batch = { index, wave, startAt: iso(s), endBy: iso(s + filled.span) };
+  // limitedBy only when true, so that a batch the API did not cut has the same JSON as before.
+  return filled.limitedByApi ? { ...batch, limitedBy: 'api', items } : { ...batch, items };
 }
 
 /** Phase 3. Cuts one config wave into batches from `cursor` on; returns the cursor for the next wave. */
@@ -607,7 +670,7 @@ function scheduleWave(
     (u) =>
       ctx.out.fail(
         u,
-        'no-slot: earlier waves, batches and group limits leave no slot in a window before the deadline',
+        'no-slot: earlier waves and batches, group limits and EC2 API throughput leave no slot in a window before the deadline',
       ),
   );
   for (;;) {
@@ -658,7 +721,8 @@ export function planRollout(
   config: Config,
   now: number,
 ): Plan {
-  const out = new Outcomes();
+  const isoOf = isoMemo();
+  const out = new Outcomes(isoOf);
   const factsById = indexFacts(facts);
   const groupTable = new GroupTable(groupLimits([...factsById.values()], config));
   const units = unitsFromNotices(notices, factsById, config, groupTable, out);
@@ -672,11 +736,12 @@ export function planRollout(
 
   const ctx: ScheduleContext = {
     config,
+    apiCaps: batchApiCaps(config.verification.timeout),
     calendar,
     limitOf: groupTable.limitOf,
     used: new Int32Array(groupTable.limitOf.length),
     out,
-    isoOf: isoMemo(),
+    isoOf,
     batches: [],
   };
   let cursor = ceilMinute(now);

@@ -107,6 +107,11 @@ export interface PlanBatch {
   readonly wave: string;
   readonly startAt: string;
   readonly endBy: string;
+  /**
+   * Present when EC2's API throughput, not maxParallel nor a group limit, ended the batch: more of the wave
+   * was ready, but its calls would not fit the verification timeout (api-limits.ts).
+   */
+  readonly limitedBy?: 'api';
   readonly items: readonly PlanItem[];
 }
 

@@ -1,5 +1,5 @@
 import { type ConfigInput, parseConfig } from '../../lambda/core/config';
-import { planRollout, RESCHEDULE_CALL_MARGIN } from '../../lambda/core/planner';
+import { batchApiCaps, planRollout, RESCHEDULE_CALL_MARGIN } from '../../lambda/core/planner';
 import { rescheduleCallAt } from '../../lambda/core/reschedule-timing';
 import type { InstanceFacts, Notice } from '../../lambda/core/types';
 
@@ -242,7 +242,7 @@ describe('planRollout', () => {
     );
     expect(p.batches).toHaveLength(1);
     expect(p.infeasible[0]?.reason).toBe(
-      'no-slot: earlier waves, batches and group limits leave no slot in a window before the deadline',
+      'no-slot: earlier waves and batches, group limits and EC2 API throughput leave no slot in a window before the deadline',
     );
   });
 
@@ -288,5 +288,83 @@ describe('planRollout', () => {
       ['instance-event-1', 'stop-start'],
       ['instance-event-1b', 'stop-start'],
     ]);
+  });
+
+  describe('EC2 API throughput (AWS-FACTS §6)', () => {
+    const mass = (n: number, code: string, over: (i: number) => Partial<InstanceFacts> = () => ({})) => {
+      const fleet = Array.from({ length: n }, (_, i) => facts(i, over(i)));
+      const events = fleet.map((_f, i) =>
+        notice(i, code, 100, code === 'instance-reboot' ? { notBeforeDeadline: NOW + 200 * H } : {}),
+      );
+      return { fleet, events };
+    };
+    const unlimited = (over: ConfigInput = {}) =>
+      cfg({
+        maxUnavailablePerGroup: '100%',
+        waves: [{ name: 'all', maxParallel: '100%', bake: 'PT0S' }],
+        ...over,
+      });
+
+    it('caps a batch at what StartInstances, RebootInstances and ModifyInstanceEventStartTime admit', () => {
+      // 20 min verification: 8 min for starts at half of 1,000 + 2/s; reschedules within the 15 min margin.
+      expect(batchApiCaps(20 * 60_000)).toEqual({ stopStart: 980, reboot: 61_250, reschedule: 2275 });
+      expect(batchApiCaps(5 * 60_000)).toEqual({ stopStart: 100, reboot: 8750, reschedule: 2275 });
+    });
+
+    it('cuts a 5,000-instance stop-start wave with maxParallel 100% into batches the API admits, and says so', () => {
+      const { fleet, events } = mass(5000, 'instance-stop');
+      const p = planRollout(events, fleet, unlimited(), NOW);
+      expect(p.infeasible).toEqual([]);
+      expect(p.batches.map((b) => [b.items.length, b.limitedBy])).toEqual([
+        [980, 'api'],
+        [980, 'api'],
+        [980, 'api'],
+        [980, 'api'],
+        [980, 'api'],
+        [100, undefined], // the rest: nothing was held back
+      ]);
+      expect('limitedBy' in (p.batches[5] ?? {})).toBe(false);
+    });
+
+    it('counts reboot-migrates toward the stop-start cap: a failed migration falls back to a stop-start', () => {
+      const { fleet, events } = mass(1200, 'system-reboot', (i) => ({
+        rebootMigration: i % 2 ? 'default' : 'disabled',
+      }));
+      const p = planRollout(events, fleet, unlimited(), NOW);
+      const first = p.batches[0]?.items ?? [];
+      expect(first).toHaveLength(980);
+      expect(new Set(first.map((i) => i.remedy))).toEqual(new Set(['reboot-migrate', 'stop-start']));
+      expect(p.batches[0]?.limitedBy).toBe('api');
+    });
+
+    it('caps reschedules at the calls that fit within the call margin', () => {
+      const { fleet, events } = mass(3000, 'instance-reboot');
+      const p = planRollout(events, fleet, unlimited(), NOW);
+      expect(p.batches.map((b) => [b.items.length, b.limitedBy])).toEqual([
+        [2275, 'api'],
+        [725, undefined],
+      ]);
+    });
+
+    it('does not mark a batch that maxParallel ended, even after the API held some units back', () => {
+      // 1,000 stop-starts in asg web, 100 reschedules in asg api: 980 stop-starts, then 20 reschedules fill it.
+      const stops = mass(1000, 'instance-stop');
+      const resched = Array.from({ length: 100 }, (_, k) => facts(5000 + k, { asgName: 'api' }));
+      const p = planRollout(
+        [
+          ...stops.events,
+          ...resched.map((_f, k) =>
+            notice(5000 + k, 'instance-reboot', 100, { notBeforeDeadline: NOW + 200 * H }),
+          ),
+        ],
+        [...stops.fleet, ...resched],
+        unlimited({ waves: [{ name: 'all', maxParallel: 1000, bake: 'PT0S' }] }),
+        NOW,
+      );
+      const first = p.batches[0];
+      expect(first?.items).toHaveLength(1000);
+      expect(first?.items.filter((i) => i.remedy === 'stop-start')).toHaveLength(980);
+      expect(first?.limitedBy).toBeUndefined();
+    });
   });
 });
