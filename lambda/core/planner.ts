@@ -744,7 +744,7 @@ export function planRollout(
     isoOf,
     batches: [],
   };
-  let cursor = ceilMinute(now);
+  let cursor = now; // no rounding needed: every unit's earliest start is >= ceilMinute(now) (lowerBoundOf)
   byWave.forEach((mine, w) => {
     cursor = scheduleWave(w, mine, cursor, ctx);
   });

@@ -28,6 +28,12 @@ const countOrPct = (min: number, max: number) =>
   );
 const isoHours = (min: number, max: number) => fc.integer({ min, max }).map((h) => `PT${h}H`);
 const isoMinutes = (min: number, max: number) => fc.integer({ min, max }).map((m) => `PT${m}M`);
+/** Whole minutes mostly, sometimes to the second (slots must still land on whole minutes). */
+const isoMinutesOrSeconds = (min: number, max: number) =>
+  fc.oneof(
+    { weight: 3, arbitrary: isoMinutes(min, max) },
+    { weight: 1, arbitrary: fc.integer({ min: min * 60, max: max * 60 }).map((s) => `PT${s}S`) },
+  );
 
 const windowArb = fc
   .record({
@@ -79,13 +85,13 @@ const configArbOf = (mass: boolean): fc.Arbitrary<Config> =>
             fc.constant({ tags: { team: 'a' } }),
           ),
           maxParallel: mass ? fc.constantFrom('100%', '60%', 5000, 1500) : countOrPct(1, 6),
-          bake: isoMinutes(0, 90),
+          bake: isoMinutesOrSeconds(0, 90),
         }),
         { minLength: 1, maxLength: 3 },
       ),
       remedies: remediesArb,
       instanceStoreDisposable: fc.boolean(),
-      timeout: mass ? isoMinutes(5, 30) : isoMinutes(5, 90),
+      timeout: mass ? isoMinutesOrSeconds(5, 30) : isoMinutesOrSeconds(5, 90),
     })
     .map((c) =>
       parseConfig({
@@ -129,6 +135,8 @@ const instanceArb = fc.record({
         { weight: 1, arbitrary: fc.constant('instance-teleport') },
       ),
       notBeforeHours: fc.integer({ min: -3, max: 24 * 14 }),
+      // AWS reports NotBefore to the second.
+      notBeforeSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3599 })),
       deadlineHours: fc.option(fc.integer({ min: 0, max: 24 * 10 }), { nil: undefined }),
       windowMinutes: fc.option(fc.integer({ min: 0, max: 240 }), { nil: undefined }),
       state: fc
@@ -169,7 +177,7 @@ function buildScenario(instances: readonly InstanceSpec[], config: Config, nowOf
       state: inst.running ? 'running' : 'stopped',
     });
     inst.events.forEach((e, j) => {
-      const notBefore = NOW + e.notBeforeHours * HOUR;
+      const notBefore = NOW + e.notBeforeHours * HOUR + e.notBeforeSeconds * 1000;
       const n: Notice = {
         instanceId,
         region: 'us-east-1',

@@ -170,6 +170,32 @@ describe('planRollout', () => {
     expect(rescheduleCallAt(Date.parse(item?.notBefore ?? ''), slot, now)).toBe(slot - 75 * 60_000);
   });
 
+  it('keeps slots on whole minutes when NotBefore, the verification timeout and bake carry seconds', () => {
+    const sec = 1000;
+    const fleet = [1, 2].map((i) => facts(i));
+    const p = planRollout(
+      [
+        notice(1, 'system-reboot', 72, { notBefore: NOW + 72 * H + 30 * sec }), // earliest: NotBefore - 48h, up
+        notice(2, 'system-reboot', 72, { notBefore: NOW + 72 * H + 30 * sec }),
+      ],
+      fleet,
+      cfg({
+        waves: [{ name: 'all', maxParallel: 1, bake: 'PT10S' }],
+        verification: { timeout: 'PT20M20S' },
+      }),
+      NOW,
+    );
+    expect(p.batches.map((b) => b.startAt)).toEqual(['2026-12-02T00:01:00.000Z', '2026-12-02T00:22:00.000Z']);
+    // No window before the deadline: the latest safe slot, rounded down so it still meets it.
+    const late = planRollout(
+      [notice(1, 'system-reboot', 30, { notBefore: NOW + 30 * H + 30 * sec })],
+      [facts(1)],
+      cfg({ windows: [{ days: ['SUN'], start: '02:00', end: '05:00', timeZone: 'UTC' }] }),
+      NOW,
+    );
+    expect(late.batches[0]?.startAt).toBe('2026-12-02T03:40:00.000Z');
+  });
+
   it('starts batches on a whole minute when now carries milliseconds', () => {
     const now = NOW + 12_345;
     const p = planRollout([notice(1, 'instance-stop', 30)], [facts(1)], cfg({ leadTime: 'P2D' }), now);
@@ -182,13 +208,15 @@ describe('planRollout', () => {
       [
         notice(1, 'instance-reboot', 18 / 60, { notBeforeDeadline: NOW + 50 * H }),
         notice(2, 'instance-reboot', 21 / 60, { notBeforeDeadline: NOW + 50 * H }),
+        notice(3, 'instance-reboot', 20 / 60, { notBeforeDeadline: NOW + 50 * H }),
       ],
-      [facts(1), facts(2)],
+      [facts(1), facts(2), facts(3)],
       cfg(),
       NOW,
     );
     expect(p.infeasible.map((i) => [i.instanceId.slice(-1), i.reason.split(':')[0]])).toEqual([
       ['1', 'too-late-to-reschedule'],
+      ['3', 'too-late-to-reschedule'], // exactly 20 min: the call would be due now, with no margin left
     ]);
     const item = p.batches[0]?.items[0];
     expect(item?.instanceId).toBe('i-00000000000000002');
@@ -327,9 +355,11 @@ describe('planRollout', () => {
     });
 
     it('counts reboot-migrates toward the stop-start cap: a failed migration falls back to a stop-start', () => {
-      const { fleet, events } = mass(1200, 'system-reboot', (i) => ({
-        rebootMigration: i % 2 ? 'default' : 'disabled',
-      }));
+      // Two groups, so that stop-starts held back do not hold back the reboot-migrates with them.
+      const { fleet, events } = mass(1200, 'system-reboot', (i) =>
+        i % 2 ? { rebootMigration: 'default' } : { rebootMigration: 'disabled', asgName: 'api' },
+      );
+
       const p = planRollout(events, fleet, unlimited(), NOW);
       const first = p.batches[0]?.items ?? [];
       expect(first).toHaveLength(980);
