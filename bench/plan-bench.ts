@@ -120,8 +120,10 @@ rows.push({
   notices: parsed.notices.length,
   medianMs: Math.round(median(parseTimes)),
   maxMs: Math.round(Math.max(...parseTimes)),
-  entries: '-',
+  batches: '-',
+  apiLimited: '-',
   planned: '-',
+  infeasible: '-',
 });
 
 for (const [name, input] of Object.entries(configs)) {
@@ -140,15 +142,18 @@ for (const [name, input] of Object.entries(configs)) {
     notices: parsed.notices.length,
     medianMs: Math.round(median(times)),
     maxMs: Math.round(Math.max(...times)),
-    entries: plan.batches.length,
+    batches: plan.batches.length,
+    // Batches that EC2's API throughput, not maxParallel nor group limits, cut short.
+    apiLimited: plan.batches.filter((b) => b.limitedBy === 'api').length,
     planned,
+    infeasible: plan.infeasible.length,
   });
   process.stderr.write(
     `  ${name}: median ${median(times).toFixed(0)} ms (${planned} planned, ${plan.skipped.length} skipped, ${plan.infeasible.length} infeasible)\n`,
   );
 }
 
-const header = ['case', 'notices', 'medianMs', 'maxMs', 'entries', 'planned'];
+const header = ['case', 'notices', 'medianMs', 'maxMs', 'batches', 'apiLimited', 'planned', 'infeasible'];
 const widths = header.map((h) => Math.max(h.length, ...rows.map((r) => String(r[h]).length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
 process.stdout.write(

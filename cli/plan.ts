@@ -52,20 +52,26 @@ export function runPlan(opts: PlanOptions, io: Output, clock: () => number): voi
   }
 }
 
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 export function formatPlan(plan: Plan, dryRun: boolean): string {
-  const items = plan.batches.reduce((n, w) => n + w.items.length, 0);
+  const items = plan.batches.reduce((n, b) => n + b.items.length, 0);
+  const cut = plan.batches.filter((b) => b.limitedBy !== undefined).length;
   const lines = [
     `Rollout ${plan.rolloutId} (now ${plan.generatedAt})${dryRun ? ' [dryRun: remedies are recorded, not applied]' : ''}`,
-    `${plan.batches.length} plan entries, ${items} items; ${plan.skipped.length} skipped; ${plan.infeasible.length} infeasible`,
+    `${count(plan.batches.length, 'batch', 'batches')}${cut > 0 ? ` (${cut} cut short by EC2 API throughput: LIMIT api)` : ''}, ${count(items, 'item', 'items')}; ${plan.skipped.length} skipped; ${plan.infeasible.length} infeasible`,
     '',
   ];
   if (plan.batches.length > 0) {
-    const rows = plan.batches.flatMap((w) =>
-      w.items.map((it) => [
-        String(w.index),
-        w.wave,
-        w.startAt,
-        w.endBy,
+    // The LIMIT column only when some batch has one, so the usual table stays as narrow as before.
+    const limit = (b: Plan['batches'][number]) => (cut > 0 ? [b.limitedBy ?? ''] : []);
+    const rows = plan.batches.flatMap((b) =>
+      b.items.map((it) => [
+        String(b.index),
+        b.wave,
+        b.startAt,
+        b.endBy,
+        ...limit(b),
         it.instanceId,
         it.code,
         it.remedy,
@@ -79,10 +85,11 @@ export function formatPlan(plan: Plan, dryRun: boolean): string {
     lines.push(
       table(
         [
-          '#',
+          'BATCH',
           'WAVE',
           'START (UTC)',
           'END BY (UTC)',
+          ...(cut > 0 ? ['LIMIT'] : []),
           'INSTANCE',
           'CODE',
           'REMEDY',

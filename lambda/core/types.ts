@@ -88,10 +88,13 @@ export interface PlanItem {
   readonly eventId: string;
   readonly code: string;
   readonly remedy: ActiveRemedy;
+  /**
+   * ISO time: the event's NotBefore when planned. A reschedule is called at
+   * rescheduleCallAt(notBefore, startAt, generatedAt) without re-reading the event.
+   */
+  readonly notBefore: string;
   /** ISO time: the event's NotBefore, or its NotBeforeDeadline for a `reschedule` item. */
   readonly deadline: string;
-  /** ISO time: the event's NotBefore when planned (a reschedule's call time derives from it). */
-  readonly notBefore?: string;
   readonly groups: Readonly<Record<string, string>>;
   /** Why this item is planned unusually (outside a window, earlier than leadTime). */
   readonly reason?: string;
@@ -104,6 +107,11 @@ export interface PlanBatch {
   readonly wave: string;
   readonly startAt: string;
   readonly endBy: string;
+  /**
+   * Present when EC2's API throughput, not maxParallel nor a group limit, ended the batch: more of the wave
+   * was ready, but its calls would not fit the verification timeout (api-limits.ts).
+   */
+  readonly limitedBy?: 'api';
   readonly items: readonly PlanItem[];
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../cli/main';
+import { formatPlan } from '../../cli/plan';
 
 const root = join(__dirname, '..', '..');
 const ex = (f: string) => join(root, 'examples', f);
@@ -56,6 +57,7 @@ describe('forestall plan', () => {
       'eventId',
       'code',
       'remedy',
+      'notBefore',
       'deadline',
       'groups',
     ]);
@@ -83,6 +85,8 @@ describe('forestall plan', () => {
     const r = await cli(...planArgs, '--now', '2026-11-30T00:00:00Z');
     expect(r.code).toBe(0);
     expect(r.out).toContain('[dryRun: remedies are recorded, not applied]');
+    expect(r.out).toMatch(/^1 batch, 1 item; 6 skipped; 0 infeasible$/m);
+    expect(r.out).not.toContain('LIMIT');
     expect(r.out).toMatch(
       /^0 +canary +2026-12-02T01:00:00.000Z +2026-12-02T01:20:00.000Z +i-0a1b2c3d4e5f60001 +system-reboot +reboot-migrate/m,
     );
@@ -92,6 +96,41 @@ describe('forestall plan', () => {
     expect(r.err).toBe(
       'hint: 1 event(s) skipped because the instance store of their type is unknown; add --instance-types with the output of `aws ec2 describe-instance-types --instance-types TYPE...`',
     );
+  });
+
+  it('shows which batches EC2 API throughput cut short', () => {
+    const batch = (index: number, limitedBy?: 'api') => ({
+      index,
+      wave: 'all',
+      startAt: '2026-12-02T01:00:00.000Z',
+      endBy: '2026-12-02T01:20:00.000Z',
+      ...(limitedBy ? { limitedBy } : {}),
+      items: [
+        {
+          instanceId: `i-0000000000000000${index}`,
+          eventId: `instance-event-${index}`,
+          code: 'instance-stop',
+          remedy: 'stop-start' as const,
+          notBefore: '2026-12-04T00:00:00.000Z',
+          deadline: '2026-12-04T00:00:00.000Z',
+          groups: { asg: 'web' },
+        },
+      ],
+    });
+    const text = formatPlan(
+      {
+        rolloutId: 'fs-x',
+        generatedAt: '2026-11-30T00:00:00.000Z',
+        batches: [batch(0, 'api'), batch(1)],
+        skipped: [],
+        infeasible: [],
+      },
+      false,
+    );
+    expect(text).toMatch(/^2 batches \(1 cut short by EC2 API throughput: LIMIT api\), 2 items;/m);
+    expect(text).toMatch(/^BATCH +WAVE +START \(UTC\) +END BY \(UTC\) +LIMIT +INSTANCE/m);
+    expect(text).toMatch(/^0 +all +\S+ +\S+ +api +i-00000000000000000 /m);
+    expect(text).toMatch(/^1 +all +\S+ +\S+ +i-00000000000000001 /m);
   });
 
   it('is byte-identical for the same input', async () => {

@@ -1,11 +1,15 @@
 import fc from 'fast-check';
 import { resolveLimit } from '../../lambda/core/config';
-import { planRollout, RESCHEDULE_MIN_LEAD } from '../../lambda/core/planner';
+import {
+  batchApiCaps,
+  planRollout,
+  RESCHEDULE_CALL_MARGIN,
+  RESCHEDULE_MIN_LEAD,
+} from '../../lambda/core/planner';
+import { rescheduleCallAt } from '../../lambda/core/reschedule-timing';
 import type { Plan } from '../../lambda/core/types';
 import { WindowCalendar } from '../../lambda/core/windows';
-import { type Scenario, scenarioArb } from './arbitraries';
-
-const RUNS = { numRuns: 1000 };
+import { massScenarioArb, type Scenario, scenarioArb } from './arbitraries';
 
 function plan(s: Scenario): Plan {
   return planRollout(s.notices, s.facts, s.config, s.now);
@@ -19,15 +23,48 @@ function limitOf(s: Scenario, key: string, value: string): number {
   return resolveLimit(s.config.maxUnavailablePerGroup, size);
 }
 
-describe('planRollout invariants (fast-check, 1,000 random fleets and configs each)', () => {
+// Small random fleets explore the rules; mass events (thousands of one kind) reach EC2's API caps.
+describe.each([
+  ['1,000 random fleets and configs', scenarioArb, 1000],
+  ['30 mass events', massScenarioArb, 30],
+])('planRollout invariants (fast-check, %s each)', (_name, arb: fc.Arbitrary<Scenario>, numRuns: number) => {
+  const RUNS = { numRuns };
+
+  it('fits every batch to EC2 API throughput: stop-starts (with reboot-migrates), reboots, reschedules', () => {
+    fc.assert(
+      fc.property(arb, (s) => {
+        const caps = batchApiCaps(s.config.verification.timeout);
+        for (const b of plan(s).batches) {
+          const count = (remedies: readonly string[]) =>
+            new Set(b.items.filter((i) => remedies.includes(i.remedy)).map((i) => i.instanceId)).size;
+          const stops = count(['stop-start', 'reboot-migrate']);
+          const reboots = count(['reboot-migrate']);
+          const reschedules = count(['reschedule']);
+          expect(stops).toBeLessThanOrEqual(caps.stopStart);
+          expect(reboots).toBeLessThanOrEqual(caps.reboot);
+          expect(reschedules).toBeLessThanOrEqual(caps.reschedule);
+          // Marked only when a cap is reached (so it is what held more back).
+          if (b.limitedBy !== undefined) {
+            expect(b.limitedBy).toBe('api');
+            expect([stops - caps.stopStart, reboots - caps.reboot, reschedules - caps.reschedule]).toContain(
+              0,
+            );
+          }
+        }
+      }),
+      numRuns === 1000 ? RUNS : { numRuns: 100 },
+    );
+  });
+
   it('plans no action to end after its deadline minus the margin (event window included), nor to start before now', () => {
     fc.assert(
-      fc.property(scenarioArb, (s) => {
+      fc.property(arb, (s) => {
         const byId = new Map(s.notices.map((n) => [`${n.instanceId}/${n.eventId}`, n]));
         for (const w of plan(s).batches) {
           const start = Date.parse(w.startAt);
           const end = Date.parse(w.endBy);
           expect(start).toBeGreaterThanOrEqual(s.now);
+          expect(start % 60_000).toBe(0); // slots are whole minutes
           // Verification timeout, plus the event window of rescheduled events (AWS acts anywhere in it).
           const window = Math.max(
             0,
@@ -42,9 +79,13 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
           for (const item of w.items) {
             const n = byId.get(`${item.instanceId}/${item.eventId}`);
             if (!n) throw new Error(`planned item ${item.eventId} is not an input notice`);
+            expect(item.notBefore).toBe(new Date(n.notBefore).toISOString());
             expect(end).toBeLessThanOrEqual(Date.parse(item.deadline) - s.config.deadlineMargin);
             if (item.remedy === 'reschedule') {
-              expect(start).toBeGreaterThanOrEqual(s.now + RESCHEDULE_MIN_LEAD);
+              // Room for delays between deciding and the call arriving at AWS (AWS-FACTS §10).
+              expect(start).toBeGreaterThanOrEqual(s.now + RESCHEDULE_MIN_LEAD + RESCHEDULE_CALL_MARGIN);
+              expect(Math.min(n.notBefore - 20 * 60_000, start - 75 * 60_000)).toBeGreaterThanOrEqual(s.now);
+              expect(rescheduleCallAt(n.notBefore, start, s.now)).toBeLessThanOrEqual(start - 75 * 60_000);
               expect(start).toBeLessThanOrEqual(n.notBeforeDeadline ?? Number.NaN);
             } else {
               expect(end).toBeLessThanOrEqual(n.notBefore - s.config.deadlineMargin);
@@ -58,9 +99,9 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
 
   it('never has more of one group out of service at any instant than the limit of the whole group', () => {
     fc.assert(
-      fc.property(scenarioArb, (s) => {
+      fc.property(arb, (s) => {
         const p = plan(s);
-        // Sweep: +1 at startAt, -1 at endBy, per group, each instance once per entry.
+        // Sweep: +1 at startAt, -1 at endBy, per group, each instance once per batch.
         const deltas: Array<{ t: number; g: string; d: number; key: string; value: string }> = [];
         for (const w of p.batches) {
           const seen = new Set<string>();
@@ -87,7 +128,7 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
 
   it('plans only instances that carry the opt-in tag', () => {
     fc.assert(
-      fc.property(scenarioArb, (s) => {
+      fc.property(arb, (s) => {
         const tagged = new Set(
           s.facts.filter((f) => f.tags['forestall:managed'] === 'true').map((f) => f.instanceId),
         );
@@ -100,7 +141,7 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
 
   it('never gives instance-reboot a reboot, nor stop-start to an instance-store root or unwanted instance store', () => {
     fc.assert(
-      fc.property(scenarioArb, (s) => {
+      fc.property(arb, (s) => {
         const facts = new Map(s.facts.map((f) => [f.instanceId, f]));
         for (const w of plan(s).batches) {
           for (const item of w.items) {
@@ -119,7 +160,7 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
 
   it('gives the byte-identical plan for the same input, in any input order', () => {
     fc.assert(
-      fc.property(scenarioArb, fc.integer(), (s, seed) => {
+      fc.property(arb, fc.integer(), (s, seed) => {
         const first = JSON.stringify(plan(s));
         expect(JSON.stringify(plan(s))).toBe(first);
         const shuffle = <T>(xs: readonly T[]) => {
@@ -140,9 +181,9 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
     );
   });
 
-  it('puts every notice in exactly one of waves, skipped, infeasible', () => {
+  it('puts every notice in exactly one of batches, skipped, infeasible', () => {
     fc.assert(
-      fc.property(scenarioArb, (s) => {
+      fc.property(arb, (s) => {
         const p = plan(s);
         const out = [
           ...p.batches.flatMap((w) => w.items.map((i) => `${i.instanceId}/${i.eventId}`)),
@@ -155,9 +196,9 @@ describe('planRollout invariants (fast-check, 1,000 random fleets and configs ea
     );
   });
 
-  it('runs entries one after another in config wave order, each starting in a window or saying why not', () => {
+  it('runs batches one after another in config wave order, each starting in a window or saying why not', () => {
     fc.assert(
-      fc.property(scenarioArb, (s) => {
+      fc.property(arb, (s) => {
         const p = plan(s);
         const calendar = new WindowCalendar(s.config.windows, s.now, s.now + 60 * 86_400_000);
         const order = s.config.waves.map((w) => w.name);

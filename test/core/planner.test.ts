@@ -1,5 +1,6 @@
 import { type ConfigInput, parseConfig } from '../../lambda/core/config';
-import { planRollout } from '../../lambda/core/planner';
+import { batchApiCaps, planRollout, RESCHEDULE_CALL_MARGIN } from '../../lambda/core/planner';
+import { rescheduleCallAt } from '../../lambda/core/reschedule-timing';
 import type { InstanceFacts, Notice } from '../../lambda/core/types';
 
 const NOW = Date.parse('2026-12-01T00:00:00Z'); // a Tuesday
@@ -57,6 +58,7 @@ describe('planRollout', () => {
             eventId: 'instance-event-1',
             code: 'system-reboot',
             remedy: 'reboot-migrate',
+            notBefore: '2026-12-04T00:00:00.000Z',
             deadline: '2026-12-04T00:00:00.000Z',
             groups: { asg: 'web', az: 'us-east-1a' },
           },
@@ -135,7 +137,7 @@ describe('planRollout', () => {
     expect(p.batches[0]?.items.map((i) => i.groups.asg).sort()).toEqual(['api', 'web']);
   });
 
-  it('reschedules no sooner than 60 minutes from now and never past NotBeforeDeadline', () => {
+  it('reschedules no sooner than 60 minutes + the call margin from now and never past NotBeforeDeadline', () => {
     const p = planRollout(
       [notice(1, 'instance-reboot', 2, { notBeforeDeadline: NOW + 100 * H })],
       [facts(1)],
@@ -146,7 +148,85 @@ describe('planRollout', () => {
       remedy: 'reschedule',
       deadline: '2026-12-05T04:00:00.000Z',
     });
-    expect(p.batches[0]?.startAt).toBe('2026-12-01T01:00:00.000Z');
+    expect(p.batches[0]?.startAt).toBe('2026-12-01T01:15:00.000Z');
+  });
+
+  it('plans a reschedule slot whole-minute and >= now + 75 min even when now carries seconds and ms', () => {
+    const now = NOW + 37_123;
+    const p = planRollout(
+      [notice(1, 'instance-reboot', 2, { notBeforeDeadline: NOW + 100 * H })],
+      [facts(1)],
+      cfg(),
+      now,
+    );
+    const slot = Date.parse(p.batches[0]?.startAt ?? '');
+    expect(RESCHEDULE_CALL_MARGIN).toBe(15 * 60_000);
+    expect(slot).toBeGreaterThanOrEqual(now + 75 * 60_000);
+    expect(slot % 60_000).toBe(0);
+    expect(p.batches[0]?.startAt).toBe('2026-12-01T01:16:00.000Z');
+    // The machine calls at min(NotBefore - 20 min, slot - 75 min): never before the plan was made.
+    const item = p.batches[0]?.items[0];
+    expect(item?.notBefore).toBe('2026-12-01T02:00:00.000Z');
+    expect(rescheduleCallAt(Date.parse(item?.notBefore ?? ''), slot, now)).toBe(slot - 75 * 60_000);
+  });
+
+  it('keeps slots on whole minutes when NotBefore, the verification timeout and bake carry seconds', () => {
+    const sec = 1000;
+    const fleet = [1, 2].map((i) => facts(i));
+    const p = planRollout(
+      [
+        notice(1, 'system-reboot', 72, { notBefore: NOW + 72 * H + 30 * sec }), // earliest: NotBefore - 48h, up
+        notice(2, 'system-reboot', 72, { notBefore: NOW + 72 * H + 30 * sec }),
+      ],
+      fleet,
+      cfg({
+        waves: [{ name: 'all', maxParallel: 1, bake: 'PT10S' }],
+        verification: { timeout: 'PT20M20S' },
+      }),
+      NOW,
+    );
+    expect(p.batches.map((b) => b.startAt)).toEqual(['2026-12-02T00:01:00.000Z', '2026-12-02T00:22:00.000Z']);
+    // No window before the deadline: the latest safe slot, rounded down so it still meets it.
+    const late = planRollout(
+      [notice(1, 'system-reboot', 30, { notBefore: NOW + 30 * H + 30 * sec })],
+      [facts(1)],
+      cfg({ windows: [{ days: ['SUN'], start: '02:00', end: '05:00', timeZone: 'UTC' }] }),
+      NOW,
+    );
+    expect(late.batches[0]?.startAt).toBe('2026-12-02T03:40:00.000Z');
+  });
+
+  it('starts batches on a whole minute when now carries milliseconds', () => {
+    const now = NOW + 12_345;
+    const p = planRollout([notice(1, 'instance-stop', 30)], [facts(1)], cfg({ leadTime: 'P2D' }), now);
+    expect(p.generatedAt).toBe('2026-12-01T00:00:12.345Z');
+    expect(p.batches.map((b) => b.startAt)).toEqual(['2026-12-01T00:01:00.000Z']);
+  });
+
+  it('reports a reschedule too late when the event starts within 5 min + the call margin (18 min away)', () => {
+    const p = planRollout(
+      [
+        notice(1, 'instance-reboot', 18 / 60, { notBeforeDeadline: NOW + 50 * H }),
+        notice(2, 'instance-reboot', 21 / 60, { notBeforeDeadline: NOW + 50 * H }),
+        notice(3, 'instance-reboot', 20 / 60, { notBeforeDeadline: NOW + 50 * H }),
+      ],
+      [facts(1), facts(2), facts(3)],
+      cfg(),
+      NOW,
+    );
+    expect(p.infeasible.map((i) => [i.instanceId.slice(-1), i.reason.split(':')[0]])).toEqual([
+      ['1', 'too-late-to-reschedule'],
+      ['3', 'too-late-to-reschedule'], // exactly 20 min: the call would be due now, with no margin left
+    ]);
+    const item = p.batches[0]?.items[0];
+    expect(item?.instanceId).toBe('i-00000000000000002');
+    const callAt = rescheduleCallAt(
+      Date.parse(item?.notBefore ?? ''),
+      Date.parse(p.batches[0]?.startAt ?? ''),
+      NOW,
+    );
+    // min(NotBefore - 20 min = now + 1 min, slot - 75 min = now): due at once, never before now.
+    expect(callAt).toBe(NOW);
   });
 
   it('reports what cannot be done in time, with the reason and the deadline', () => {
@@ -173,7 +253,8 @@ describe('planRollout', () => {
         instanceId: 'i-00000000000000002',
         eventId: 'instance-event-2',
         code: 'instance-reboot',
-        reason: 'too-late-to-reschedule: the event starts within 5 minutes or has started',
+        reason:
+          'too-late-to-reschedule: the event starts within 20m (AWS refuses within 5m, plus the call margin) or has started',
         deadline: '2026-12-03T02:00:00.000Z',
       },
     ]);
@@ -189,7 +270,7 @@ describe('planRollout', () => {
     );
     expect(p.batches).toHaveLength(1);
     expect(p.infeasible[0]?.reason).toBe(
-      'no-slot: earlier waves, batches and group limits leave no slot in a window before the deadline',
+      'no-slot: earlier waves and batches, group limits and EC2 API throughput leave no slot in a window before the deadline',
     );
   });
 
@@ -235,5 +316,85 @@ describe('planRollout', () => {
       ['instance-event-1', 'stop-start'],
       ['instance-event-1b', 'stop-start'],
     ]);
+  });
+
+  describe('EC2 API throughput (AWS-FACTS §6)', () => {
+    const mass = (n: number, code: string, over: (i: number) => Partial<InstanceFacts> = () => ({})) => {
+      const fleet = Array.from({ length: n }, (_, i) => facts(i, over(i)));
+      const events = fleet.map((_f, i) =>
+        notice(i, code, 100, code === 'instance-reboot' ? { notBeforeDeadline: NOW + 200 * H } : {}),
+      );
+      return { fleet, events };
+    };
+    const unlimited = (over: ConfigInput = {}) =>
+      cfg({
+        maxUnavailablePerGroup: '100%',
+        waves: [{ name: 'all', maxParallel: '100%', bake: 'PT0S' }],
+        ...over,
+      });
+
+    it('caps a batch at what StartInstances, RebootInstances and ModifyInstanceEventStartTime admit', () => {
+      // 20 min verification: 8 min for starts at half of 1,000 + 2/s; reschedules within the 15 min margin.
+      expect(batchApiCaps(20 * 60_000)).toEqual({ stopStart: 980, reboot: 61_250, reschedule: 2275 });
+      expect(batchApiCaps(5 * 60_000)).toEqual({ stopStart: 100, reboot: 8750, reschedule: 2275 });
+    });
+
+    it('cuts a 5,000-instance stop-start wave with maxParallel 100% into batches the API admits, and says so', () => {
+      const { fleet, events } = mass(5000, 'instance-stop');
+      const p = planRollout(events, fleet, unlimited(), NOW);
+      expect(p.infeasible).toEqual([]);
+      expect(p.batches.map((b) => [b.items.length, b.limitedBy])).toEqual([
+        [980, 'api'],
+        [980, 'api'],
+        [980, 'api'],
+        [980, 'api'],
+        [980, 'api'],
+        [100, undefined], // the rest: nothing was held back
+      ]);
+      expect('limitedBy' in (p.batches[5] ?? {})).toBe(false);
+    });
+
+    it('counts reboot-migrates toward the stop-start cap: a failed migration falls back to a stop-start', () => {
+      // Two groups, so that stop-starts held back do not hold back the reboot-migrates with them.
+      const { fleet, events } = mass(1200, 'system-reboot', (i) =>
+        i % 2 ? { rebootMigration: 'default' } : { rebootMigration: 'disabled', asgName: 'api' },
+      );
+
+      const p = planRollout(events, fleet, unlimited(), NOW);
+      const first = p.batches[0]?.items ?? [];
+      expect(first).toHaveLength(980);
+      expect(new Set(first.map((i) => i.remedy))).toEqual(new Set(['reboot-migrate', 'stop-start']));
+      expect(p.batches[0]?.limitedBy).toBe('api');
+    });
+
+    it('caps reschedules at the calls that fit within the call margin', () => {
+      const { fleet, events } = mass(3000, 'instance-reboot');
+      const p = planRollout(events, fleet, unlimited(), NOW);
+      expect(p.batches.map((b) => [b.items.length, b.limitedBy])).toEqual([
+        [2275, 'api'],
+        [725, undefined],
+      ]);
+    });
+
+    it('does not mark a batch that maxParallel ended, even after the API held some units back', () => {
+      // 1,000 stop-starts in asg web, 100 reschedules in asg api: 980 stop-starts, then 20 reschedules fill it.
+      const stops = mass(1000, 'instance-stop');
+      const resched = Array.from({ length: 100 }, (_, k) => facts(5000 + k, { asgName: 'api' }));
+      const p = planRollout(
+        [
+          ...stops.events,
+          ...resched.map((_f, k) =>
+            notice(5000 + k, 'instance-reboot', 100, { notBeforeDeadline: NOW + 200 * H }),
+          ),
+        ],
+        [...stops.fleet, ...resched],
+        unlimited({ waves: [{ name: 'all', maxParallel: 1000, bake: 'PT0S' }] }),
+        NOW,
+      );
+      const first = p.batches[0];
+      expect(first?.items).toHaveLength(1000);
+      expect(first?.items.filter((i) => i.remedy === 'stop-start')).toHaveLength(980);
+      expect(first?.limitedBy).toBeUndefined();
+    });
   });
 });

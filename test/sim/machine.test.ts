@@ -4,9 +4,9 @@
  * preflight and at the reschedule call, and just-in-time call times (f).
  */
 import { runLocalRollout } from '../../lambda/core/local-driver';
-import { callAtFor, RESCHEDULE_CALL_MARGIN } from '../../lambda/core/machine/reschedule';
 import { groupLimits } from '../../lambda/core/planner';
 import type { ActionOutcome, FleetPort } from '../../lambda/core/ports';
+import { rescheduleCallAt as callAtFor, RESCHEDULE_CALL_MARGIN } from '../../lambda/core/reschedule-timing';
 import { MINUTE } from '../../lambda/core/time';
 import { simulate } from '../../sim/simulate';
 import { config, planned, scenario } from './helpers';

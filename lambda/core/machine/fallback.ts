@@ -5,11 +5,12 @@
  * NotBeforeDeadline is rescheduled into a window after the planned rollout, group limits permitting.
  */
 import { STOP_START_WORK } from '../api-limits';
+import { RESCHEDULE_CALL_MARGIN, RESCHEDULE_MIN_LEAD } from '../reschedule-timing';
 import { iso, MINUTE } from '../time';
 import type { ConfigurableRemedy } from '../types';
 import { isEventCode } from '../types';
 import { WindowCalendar } from '../windows';
-import { downByGroup, RESCHEDULE_CALL_MARGIN, RESCHEDULE_MIN_LEAD } from './reschedule';
+import { downByGroup } from './reschedule';
 import type { BatchState, ItemState } from './state';
 import type { Step } from './step';
 

@@ -1,9 +1,9 @@
 /** The state a rollout starts from, built once from its plan (the plan handler, or the local driver). */
 import type { Config } from '../config';
 import { groupIds } from '../planner';
+import { rescheduleCallAt } from '../reschedule-timing';
 import type { Plan } from '../types';
 import type { Command } from './commands';
-import { callAtFor } from './reschedule';
 import { type RescheduleCall, type RolloutState, STATE_VERSION } from './state';
 import { Step } from './step';
 
@@ -73,7 +73,7 @@ export function rescheduleCallsOf(plan: Plan, now: number): RescheduleCall[] {
     const slot = Date.parse(batch.startAt);
     for (const it of batch.items) {
       if (it.remedy !== 'reschedule') continue;
-      const notBefore = it.notBefore === undefined ? Date.parse(it.deadline) : Date.parse(it.notBefore);
+      const notBefore = Date.parse(it.notBefore);
       calls.push({
         batch: batch.index,
         instanceId: it.instanceId,
@@ -81,7 +81,7 @@ export function rescheduleCallsOf(plan: Plan, now: number): RescheduleCall[] {
         code: it.code,
         deadline: Date.parse(it.deadline),
         slot,
-        callAt: callAtFor(notBefore, slot, now),
+        callAt: rescheduleCallAt(notBefore, slot, now),
         groupIds: groupIds(it.groups),
       });
     }

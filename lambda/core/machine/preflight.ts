@@ -20,7 +20,7 @@ export function itemsOf(batch: PlanBatch): ItemState[] {
   for (const it of batch.items) {
     const prev = byInstance.get(it.instanceId);
     const deadline = Date.parse(it.deadline);
-    const notBefore = it.notBefore === undefined ? deadline : Date.parse(it.notBefore);
+    const notBefore = Date.parse(it.notBefore);
     if (prev) {
       prev.eventIds.push(it.eventId);
       prev.codes.push(it.code);

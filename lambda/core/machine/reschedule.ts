@@ -4,27 +4,10 @@
  * A call is not made while earlier failures still out of service would push one of the instance's groups
  * over its limit at the slot (AWS acts at the slot whatever preflight then finds).
  */
-import { MINUTE } from '../time';
+import { RESCHEDULE_MIN_LEAD } from '../reschedule-timing';
 import { admitted, nextAdmission, spend } from './pacing';
 import type { RescheduleCall, RolloutState } from './state';
 import type { Step } from './step';
-
-/** ModifyInstanceEventStartTime's rules: the new start ≥ 60 min after the call, the event not within 5 min. */
-export const RESCHEDULE_MIN_LEAD = 60 * MINUTE;
-export const RESCHEDULE_FREEZE = 5 * MINUTE;
-/** What a call may take to reach AWS after the moment the machine decides it (Lambda, Step Functions). */
-export const RESCHEDULE_CALL_MARGIN = 15 * MINUTE;
-
-/** The latest moment the call may be decided: AWS still sees both rules hold if it arrives within the margin. */
-export function callAtFor(originalNotBefore: number, slot: number, now: number): number {
-  return Math.max(
-    now,
-    Math.min(
-      originalNotBefore - RESCHEDULE_FREEZE - RESCHEDULE_CALL_MARGIN,
-      slot - RESCHEDULE_MIN_LEAD - RESCHEDULE_CALL_MARGIN,
-    ),
-  );
-}
 
 export function downByGroup(s: RolloutState): Map<string, number> {
   const used = new Map<string, number>();
