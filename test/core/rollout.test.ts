@@ -66,7 +66,7 @@ describe('assess: a remedy counts only when EC2 shows the event gone and the ins
   it('waits for a stopping instance, fails a terminated one, and never re-sends an ambiguous stop', () => {
     const stopping = item({ remedy: 'stop-start', phase: 'stopping' });
     expect(assess(stopping, status({ state: 'stopping' }), NOW)).toBe('wait');
-    expect(assess(stopping, status({ state: 'stopped' }), NOW)).toBe('wait');
+    expect(assess(stopping, status({ state: 'stopped' }), NOW)).toBe('stopped');
     expect(assess(stopping, status({ state: 'stopping' }), NOW + 1_200_000)).toBe(
       'did not stop before the verification timeout (state stopping)',
     );

@@ -51,6 +51,8 @@ export const itemSchema = z.object({
   actedAt: z.number().optional(),
   verifyBy: z.number().optional(),
   verifiedAt: z.number().optional(),
+  /** EC2 last showed it stopped: to be started as the API admits. */
+  seenStopped: z.boolean().optional(),
   /** Forestall stopped it: it is started again on every path. */
   stopIssued: z.boolean().optional(),
   /** The call's outcome was ambiguous (timeout, 5xx): settled by re-reading EC2, never re-sent. */
@@ -90,6 +92,8 @@ export const batchSchema = z.object({
   drainWaits: z.number().int().optional(),
   undrainAttempts: z.number().int().optional(),
   bakeUntil: z.number().optional(),
+  /** When verification last read EC2 (reads happen once per poll interval). */
+  lastReadAt: z.number().optional(),
   approval: z
     .object({
       token: z.string(),

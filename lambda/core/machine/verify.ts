@@ -17,24 +17,30 @@ import { chunks, type Step } from './step';
 export const MIGRATION_GRACE = 5 * 60_000;
 
 export function runVerify(step: Step, b: BatchState): 'yield' | 'next' {
+  const { now, config } = step;
   settleOutcomes(step, b);
   if (step.answered.has('describe-status')) judge(step, b);
   actOnPending(step, b);
-  const stopped = b.items.filter(
-    (i) => i.phase === 'stopping' && step.statuses.get(i.instanceId)?.state === 'stopped',
-  );
+  // Start what EC2 last showed stopped, as the StartInstances buckets admit; the rest at a later wake.
+  const stopped = b.items.filter((i) => i.phase === 'stopping' && i.seenStopped === true);
   for (const item of issuePaced(step, stopped, 'start')) {
     item.phase = 'starting';
+    delete item.seenStopped;
     step.recordItem(item, b.index, 'start', {});
   }
   const open = b.items.filter((i) => !isFinal(i));
   if (open.length === 0) return 'next';
   const waiting = open.filter((i) => i.phase !== 'pending');
-  if (step.answered.has('describe-status') || waiting.length === 0) {
-    step.wakeAt(step.now + step.config.verification.pollInterval);
+  // Read EC2 once per poll interval, however often pacing wakes the machine in between.
+  const nextRead = b.lastReadAt === undefined ? now : b.lastReadAt + config.verification.pollInterval;
+  if (step.answered.has('describe-status') || waiting.length === 0 || now < nextRead) {
+    step.wakeAt(
+      Math.max(nextRead, step.answered.has('describe-status') ? now + config.verification.pollInterval : now),
+    );
     step.consume();
     return 'yield';
   }
+  b.lastReadAt = now;
   for (const c of chunks(
     waiting.map((i) => i.instanceId),
     DESCRIBE_BATCH,
@@ -89,7 +95,8 @@ function judge(step: Step, b: BatchState): void {
   for (const item of b.items) {
     if (isFinal(item) || item.phase === 'pending' || item.phase === 'acting') continue;
     const verdict = assess(item, step.statuses.get(item.instanceId), step.now);
-    if (verdict === 'wait') continue;
+    if (verdict === 'stopped') item.seenStopped = true;
+    if (verdict === 'wait' || verdict === 'stopped') continue;
     if (verdict === 'verified') {
       item.phase = 'verified';
       item.verifiedAt = step.now;
@@ -104,15 +111,15 @@ function judge(step: Step, b: BatchState): void {
   }
 }
 
-type Verdict = 'wait' | 'verified' | string;
+type Verdict = 'wait' | 'stopped' | 'verified' | string;
 
-/** What EC2 shows about one item now: wait, verified, `remedy-failed: why` (may fall back), or why it failed. */
+/** What EC2 shows about one item now: wait, stopped (to start), verified, `remedy-failed: why` (may fall back), or why it failed. */
 export function assess(item: ItemState, status: InstanceStatus | undefined, now: number): Verdict {
   const timedOut = now >= (item.verifyBy ?? now);
   if (!status || status.state === 'terminated' || status.state === 'shutting-down')
     return 'instance terminated or no longer described';
   if (item.phase === 'stopping') {
-    if (status.state === 'stopped') return 'wait'; // started by this pass
+    if (status.state === 'stopped') return 'stopped'; // started as the API admits
     if (item.ambiguous && status.state === 'running' && now >= (item.actedAt ?? now) + MIGRATION_GRACE)
       return 'the stop call had no clear answer and EC2 shows the instance running: not sent again';
     return timedOut ? `did not stop before the verification timeout (state ${status.state})` : 'wait';
