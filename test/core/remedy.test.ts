@@ -82,6 +82,22 @@ describe('chooseRemedy (AWS-FACTS "What this means", table 2)', () => {
     });
   });
 
+  it('keeps its own guard when a config that skipped validation lists reboot-migrate for instance-reboot', () => {
+    // The schema refuses this config (config.test.ts); a config object built elsewhere (a stale stored copy,
+    // a hand-built one in a handler) must still never get a reboot for instance-reboot.
+    const unvalidated = {
+      ...policy,
+      remedies: { ...policy.remedies, 'instance-reboot': ['reboot-migrate'] as const },
+    };
+    expect(chooseRemedy(notice('instance-reboot'), facts(), unvalidated)).toEqual({
+      remedy: null,
+      reason: 'no allowed remedy applies (reboot-migrate: a reboot does not clear instance-reboot)',
+    });
+    expect(() => parseConfig({ remedies: { 'instance-reboot': ['reboot-migrate'] } })).toThrow(
+      /remedies\.instance-reboot: reboot-migrate never clears an instance-reboot event/,
+    );
+  });
+
   it('refuses stop-start when instance store would lose data, unless the operator says it is disposable', () => {
     const f = facts({ instanceType: 'r5d.large', instanceStore: 'present' });
     expect(chooseRemedy(notice('instance-stop'), f, policy).reason).toBe(
