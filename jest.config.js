@@ -5,11 +5,11 @@
  * machine run locally when it lands.
  */
 const transform = { '^.+\\.tsx?$': ['@swc/jest'] };
-const common = { testEnvironment: 'node', transform, setupFiles: ['<rootDir>/test/setup.ts'] };
+const common = { testEnvironment: 'node', transform, setupFiles: ['<rootDir>/test/setup.ts', '<rootDir>/test/aws-env.ts'] };
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/{core,sim,cli,cdk,adapters}/**/*.test.ts'] },
-    { ...common, displayName: 'moto', testMatch: ['<rootDir>/test/aws/**/*.test.ts'] },
+    { ...common, displayName: 'moto', testMatch: ['<rootDir>/test/aws/**/*.test.ts'], testTimeout: 30_000 },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };
