@@ -9,7 +9,9 @@ const common = { testEnvironment: 'node', transform, setupFiles: ['<rootDir>/tes
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/{core,sim,cli,cdk,adapters}/**/*.test.ts'] },
-    { ...common, displayName: 'moto', testMatch: ['<rootDir>/test/aws/**/*.test.ts'], testTimeout: 30_000 },
+    { ...common, displayName: 'moto', testMatch: ['<rootDir>/test/aws/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/aws/timeout.ts'],
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

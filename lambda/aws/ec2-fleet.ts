@@ -38,6 +38,8 @@ export interface Ec2FleetOptions {
   readonly random?: () => number;
   /** Told about every status, event or instance the parsers could not read (the rest still counts). */
   readonly onRejected?: (rejected: readonly Rejected[]) => void;
+  /** MaxResults of a whole-Region page (default PAGE_SIZE). */
+  readonly pageSize?: number;
 }
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -73,7 +75,7 @@ export class Ec2Fleet implements FleetPort {
   async listScheduled(): Promise<InstanceStatus[]> {
     const out: InstanceStatus[] = [];
     const pages = paginateDescribeInstanceStatus(
-      { client: this.reads, pageSize: PAGE_SIZE },
+      { client: this.reads, pageSize: this.options.pageSize ?? PAGE_SIZE },
       { Filters: [{ Name: 'event.code', Values: [...EVENT_CODES] }], IncludeAllInstances: true },
     );
     for await (const page of pages) {
@@ -108,7 +110,10 @@ export class Ec2Fleet implements FleetPort {
         if (page) pages.push(page);
       }
     } else {
-      for await (const page of paginateDescribeInstances({ client: this.reads, pageSize: PAGE_SIZE }, {}))
+      for await (const page of paginateDescribeInstances(
+        { client: this.reads, pageSize: this.options.pageSize ?? PAGE_SIZE },
+        {},
+      ))
         pages.push(page);
     }
     await this.learnStorage(pages);

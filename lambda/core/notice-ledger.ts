@@ -16,7 +16,7 @@ export interface WindowChange {
 
 export type ClearReason = 'completed' | 'canceled' | 'gone';
 
-/** An event to put on the bus that the ledger has recorded but not yet seen sent (an outbox of one). */
+/** An event to put on the bus that the ledger has recorded but not yet seen sent (the record's outbox). */
 export interface PendingReport {
   readonly detailType: string;
   readonly detail: Readonly<Record<string, unknown>>;
@@ -41,7 +41,8 @@ export interface NoticeRecord {
   readonly history: readonly WindowChange[];
   /** Starts at 1; each write increments it and is conditional on the previous value. */
   readonly version: number;
-  readonly pending?: PendingReport;
+  /** Events this record's changes owe the bus, oldest first; dropped once sent (`reported`). */
+  readonly pending?: readonly PendingReport[];
 }
 
 export interface NoticeLedgerPort {
@@ -51,7 +52,7 @@ export interface NoticeLedgerPort {
   create(record: NoticeRecord): Promise<boolean>;
   /** Writes `record` (version n+1) if the stored one still has version n; false otherwise. */
   replace(record: NoticeRecord): Promise<boolean>;
-  /** Drops the pending report once it is sent, if the record is still at `version`. */
+  /** Drops the pending reports once sent, if the record is still at `version`. */
   reported(record: NoticeRecord): Promise<boolean>;
   /** Takes the Region's lock for `ttlMs` unless another owner holds an unexpired one. */
   acquireLock(region: string, owner: string, now: number, ttlMs: number): Promise<boolean>;

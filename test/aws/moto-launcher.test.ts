@@ -123,6 +123,7 @@ describe('moto launcher: DescribeInstanceStatus', () => {
       {
         service: 'ec2',
         action: 'DescribeInstanceStatus',
+        region: 'us-east-1',
         params: { 'Filter.1.Name': 'event.code', 'Filter.1.Value.1': 'system-reboot', MaxResults: '5' },
       },
     ]);

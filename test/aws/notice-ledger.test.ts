@@ -52,7 +52,7 @@ describe('DynamoNoticeLedger', () => {
     const withPending = {
       ...(stored as NoticeRecord),
       version: 3,
-      pending: { detailType: 'Notice Changed', detail: { x: 1 } },
+      pending: [{ detailType: 'Notice Changed', detail: { x: 1 } }],
     };
     expect(await ledger.replace(withPending)).toBe(true);
     expect(await ledger.reported({ ...withPending, version: 2 })).toBe(false);

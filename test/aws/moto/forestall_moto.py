@@ -186,6 +186,7 @@ def call_action(self: BaseResponse) -> Any:
     action = self._get_action()
     entry: dict[str, Any] = {"service": getattr(self, "service_name", ""), "action": action}
     if entry["service"] == "ec2":
+        entry["region"] = self.region
         entry["params"] = {k: v[0] for k, v in self.querystring.items() if k not in ("Action", "Version")}
     with LOCK:
         REQUESTS.append(entry)
