@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Config } from '../lambda/core/config';
 import { Intake } from './intake';
@@ -34,5 +34,8 @@ export class ForestallStack extends Stack {
       bus: this.reporting.bus,
       ...(this.reporting.topic ? { alarmTopic: this.reporting.topic } : {}),
     });
+    new CfnOutput(this, 'PollFunctionName', { value: this.intake.poll.functionName });
+    new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
+    new CfnOutput(this, 'EventLogGroup', { value: this.reporting.eventLog.logGroupName });
   }
 }

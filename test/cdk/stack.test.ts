@@ -29,12 +29,12 @@ function synth(source: Record<string, unknown>) {
 }
 
 type Statement = { Action: string | string[]; Resource: unknown };
-function statements(t: Template): Statement[] {
-  return Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
-    (p) =>
-      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
-        .Statement,
-  );
+/** Statements of the IAM policies whose logical id matches. */
+function statements(t: Template, logicalId: RegExp): Statement[] {
+  type Policy = { Properties: { PolicyDocument: { Statement: Statement[] } } };
+  return Object.entries(t.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => logicalId.test(id))
+    .flatMap(([, p]) => (p as Policy).Properties.PolicyDocument.Statement);
 }
 const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
@@ -63,7 +63,11 @@ describe('Forestall stack', () => {
   });
 
   it('runs every Lambda on nodejs22.x, arm64, JSON logs and X-Ray, with the config and bindings in its environment', () => {
-    const fns = Object.values(main.findResources('AWS::Lambda::Function'));
+    const fns = Object.values(
+      main.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Forestall:') },
+      }),
+    );
     expect(fns).toHaveLength(2);
     for (const fn of fns)
       expect(fn).toMatchObject({
@@ -81,7 +85,7 @@ describe('Forestall stack', () => {
           },
         },
       });
-    main.resourceCountIs('AWS::Logs::LogGroup', 2);
+    main.resourceCountIs('AWS::Logs::LogGroup', 3);
     main.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -104,6 +108,11 @@ describe('Forestall stack', () => {
       EventPattern: { source: ['forestall'] },
       RetentionDays: 90,
     });
+    main.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['forestall'] },
+      Targets: [Match.objectLike({ Arn: Match.anyValue() })],
+    });
+    main.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/events/forestall' });
     main.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     main.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     const quiet = synth({}).main;
@@ -130,7 +139,7 @@ describe('Forestall stack', () => {
   });
 
   it('is read-only on EC2: Describe calls (and X-Ray writes) are the only actions on *', () => {
-    const all = statements(main);
+    const all = statements(main, /^Intake/);
     const ec2 = all.flatMap(actions).filter((a) => a.startsWith('ec2:'));
     expect(new Set(ec2)).toEqual(
       new Set(['ec2:DescribeInstanceStatus', 'ec2:DescribeInstances', 'ec2:DescribeInstanceTypes']),
@@ -138,6 +147,11 @@ describe('Forestall stack', () => {
     const onStar = all.filter((s) => s.Resource === '*').flatMap(actions);
     expect(new Set(onStar)).toEqual(new Set([...ec2, 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
     expect(all.flatMap(actions).some((a) => a.endsWith(':*'))).toBe(false);
+    // Elsewhere in the stack only CDK's log-group policy writer acts on *, for what has no resource ARN.
+    const others = statements(main, /^(?!Intake)/)
+      .filter((st) => st.Resource === '*')
+      .flatMap(actions);
+    expect(new Set(others)).toEqual(new Set(['logs:PutResourcePolicy', 'logs:DeleteResourcePolicy']));
   });
 
   it('forwards an extra Region’s Health events to the home Region’s default bus', () => {
