@@ -8,6 +8,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
+import { EVENT_CODES } from '../lambda/core/types';
 import { logger } from '../lambda/handlers/observability';
 import { handler } from '../lambda/handlers/poll';
 import { createLedgerTable } from '../test/aws/moto/aws-resources';
@@ -15,14 +16,6 @@ import { launch } from '../test/aws/moto/fleet';
 import { MotoServer } from '../test/aws/moto/server';
 
 const N = Number(process.argv[2] ?? 10_000);
-const CODES = [
-  'system-reboot',
-  'instance-reboot',
-  'instance-stop',
-  'instance-retirement',
-  'system-maintenance',
-];
-
 async function main() {
   const moto = await MotoServer.start();
   try {
@@ -49,7 +42,7 @@ async function main() {
     await moto.seedEvents(
       ids.map((instanceId, i) => ({
         instanceId,
-        code: CODES[i % CODES.length] as string,
+        code: EVENT_CODES[i % EVENT_CODES.length] as string,
         notBefore: new Date(now + (2 + (i % 12)) * 86_400_000),
       })),
     );

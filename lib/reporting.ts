@@ -44,7 +44,7 @@ export class Reporting extends Construct {
       eventBus: this.bus,
       description: 'Every Forestall event to the /aws/events/forestall log group',
       eventPattern: { source: [SOURCE] },
-      targets: [new CloudWatchLogGroup(this.eventLog)],
+      targets: [new CloudWatchLogGroup(this.eventLog, { installLatestAwsSdk: false })],
     });
     acknowledgeLogPolicyWriter(this);
     if (props.notifyEmail === undefined) return;

@@ -6,6 +6,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { EC2Client as Ec2, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { createClients } from '../../lambda/aws/clients';
 import { DynamoNoticeLedger } from '../../lambda/aws/notice-ledger';
+import { EVENT_CODES } from '../../lambda/core/types';
 import { handler } from '../../lambda/handlers/poll';
 import type { BusCapture } from './moto/aws-resources';
 import { launch } from './moto/fleet';
@@ -19,14 +20,6 @@ let bus: BusCapture;
 let ec2: EC2Client;
 let ledger: DynamoNoticeLedger;
 let seeded: SeedEvent[];
-
-const CODES = [
-  'system-reboot',
-  'instance-reboot',
-  'instance-stop',
-  'instance-retirement',
-  'system-maintenance',
-];
 
 beforeAll(async () => {
   bus = await handlerResources({ regions: ['us-east-1', 'eu-west-1'] }, PAGE);
@@ -48,7 +41,7 @@ beforeAll(async () => {
     .filter((_, i) => i % 3 === 0)
     .map((instanceId, i) => ({
       instanceId,
-      code: CODES[i % CODES.length] as string,
+      code: EVENT_CODES[i % EVENT_CODES.length] as string,
       notBefore: new Date(now + (2 + (i % 10)) * DAY),
       ...(i % 5 === 0 ? { notBeforeDeadline: new Date(now + 20 * DAY) } : {}),
     }));
