@@ -43,3 +43,28 @@ export function createClients(region: string, wrap: ClientWrapper = (c) => c): C
     events: wrap(new EventBridgeClient(clientConfig(region))),
   };
 }
+
+/**
+ * Tells `record` how many times the SDK retried each call of `client` (after throttling, mostly, in adaptive
+ * mode), whether the call then succeeded or failed. For the ApiRetries metric.
+ */
+export function countRetries(client: EC2Client, record: (retries: number) => void): EC2Client {
+  const retries = (x: unknown) => {
+    const attempts = (x as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts ?? 1;
+    if (attempts > 1) record(attempts - 1);
+  };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        const r = await next(args);
+        retries(r.output);
+        return r;
+      } catch (e) {
+        retries(e);
+        throw e;
+      }
+    },
+    { step: 'initialize', name: 'forestallCountRetries' },
+  );
+  return client;
+}

@@ -38,6 +38,8 @@ export interface Ec2FleetOptions {
   readonly random?: () => number;
   /** Told about every status, event or instance the parsers could not read (the rest still counts). */
   readonly onRejected?: (rejected: readonly Rejected[]) => void;
+  /** Called for each throttled mutating call before it is retried (or given up). */
+  readonly onThrottle?: () => void;
   /** MaxResults of a whole-Region page (default PAGE_SIZE). */
   readonly pageSize?: number;
 }
@@ -62,7 +64,11 @@ export class Ec2Fleet implements FleetPort {
     this.env = {
       sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
       random: options.random ?? Math.random,
-      isThrottle: (e) => classifyError(e) === 'throttle',
+      isThrottle: (e) => {
+        const throttled = classifyError(e) === 'throttle';
+        if (throttled) options.onThrottle?.();
+        return throttled;
+      },
       describeError,
       ...(options.retry ? { retry: options.retry } : {}),
     };

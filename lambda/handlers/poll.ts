@@ -6,7 +6,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { logger, metrics } from './observability';
 import { type SyncSummary, syncNotices } from './sync';
-import { accountOf, wired } from './wiring';
+import { accountOf, takeApiRetries, wired } from './wiring';
 
 /** Longer than a poll of a large fleet takes; an expired lock lets the next poll run. */
 const LOCK_TTL_MS = 10 * 60_000;
@@ -47,6 +47,7 @@ export async function handler(
       await deps.ledger.releaseLock(region, context.awsRequestId);
     }
   }
+  metrics.addMetric('ApiRetries', MetricUnit.Count, takeApiRetries());
   metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
   return out;

@@ -3,7 +3,7 @@
  * adapter per watched Region (its instance-type cache lives as long as the container). Clients are traced.
  */
 import type { Context } from 'aws-lambda';
-import { createClients } from '../aws/clients';
+import { countRetries, createClients } from '../aws/clients';
 import { Ec2Fleet } from '../aws/ec2-fleet';
 import { DynamoNoticeLedger } from '../aws/notice-ledger';
 import { EventBridgeReporter } from '../aws/reporter';
@@ -12,6 +12,17 @@ import { logger, tracer } from './observability';
 import type { SyncDeps } from './sync';
 
 const trace = <C>(client: C): C => tracer.captureAWSv3Client(client);
+
+let retries = 0;
+/** EC2 calls retried since the last call (SDK retries of reads, throttled mutating calls): ApiRetries. */
+export function takeApiRetries(): number {
+  const n = retries;
+  retries = 0;
+  return n;
+}
+const countRetry = (n: number) => {
+  retries += n;
+};
 
 interface Wiring {
   readonly env: HandlerEnv;
@@ -33,7 +44,8 @@ export function wired(): Wiring {
       let fleet = fleets.get(region);
       if (!fleet) {
         const c = region === env.homeRegion ? home : createClients(region, trace);
-        fleet = new Ec2Fleet(region, c.ec2Read, c.ec2Write, {
+        fleet = new Ec2Fleet(region, countRetries(c.ec2Read, countRetry), c.ec2Write, {
+          onThrottle: () => countRetry(1),
           onRejected: (rejected) => logger.warn('EC2 output not understood', { region, rejected }),
           ...(env.pageSize ? { pageSize: env.pageSize } : {}),
         });

@@ -1,6 +1,6 @@
 /** The EC2 FleetPort adapter against the moto launcher, through the real SDK; requests counted at the server. */
 import { DescribeInstanceStatusCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { createClients } from '../../lambda/aws/clients';
+import { countRetries, createClients } from '../../lambda/aws/clients';
 import { Ec2Fleet } from '../../lambda/aws/ec2-fleet';
 import { launch, testEc2 } from './moto/fleet';
 import { useMoto } from './moto/server';
@@ -180,5 +180,36 @@ describe('Ec2Fleet actions', () => {
     const refused = await fleet.reschedule(id, eventId, now + 10 * DAY);
     expect(refused).toMatchObject({ instanceId: id, ok: false });
     expect(refused.error).toMatch(/^InvalidParameterValue: /);
+  });
+});
+
+describe('retry counts (the ApiRetries metric)', () => {
+  it('counts the SDK retries of a throttled read and each throttled mutating call', async () => {
+    const clients = createClients('us-east-1');
+    let retries = 0;
+    const counted = new Ec2Fleet(
+      'us-east-1',
+      countRetries(clients.ec2Read, (n) => (retries += n)),
+      clients.ec2Write,
+      {
+        ...NO_WAIT,
+        onThrottle: () => {
+          retries += 1;
+        },
+      },
+    );
+    await moto
+      .server()
+      .injectFaults([
+        { action: 'DescribeInstanceStatus', status: 400, code: 'RequestLimitExceeded', times: 2 },
+      ]);
+    await counted.listScheduled();
+    expect(retries).toBe(2);
+    const ids = await launch(ec2, { count: 2 });
+    await moto
+      .server()
+      .injectFaults([{ action: 'RebootInstances', status: 400, code: 'RequestLimitExceeded', times: 1 }]);
+    expect((await counted.reboot(ids)).every((o) => o.ok)).toBe(true);
+    expect(retries).toBe(3);
   });
 });
