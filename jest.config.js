@@ -1,13 +1,17 @@
 /**
- * `unit` is what `npm test` runs (offline, no servers). The `moto` (moto_server-backed adapters) and `e2e`
- * (the synthesized state machine run locally) projects hold the AWS stack's suites when it lands.
+ * `unit` is offline (no servers). `moto` holds the suites that run against the project's moto launcher
+ * (test/aws/moto/forestall_moto.py): `npm test` runs both when moto is installed and says plainly when it
+ * skipped `moto` (scripts/test.js); `npm run test:aws` runs `moto` alone. `e2e` holds the synthesized state
+ * machine run locally when it lands.
  */
 const transform = { '^.+\\.tsx?$': ['@swc/jest'] };
-const common = { testEnvironment: 'node', transform, setupFiles: ['<rootDir>/test/setup.ts'] };
+const common = { testEnvironment: 'node', transform, setupFiles: ['<rootDir>/test/setup.ts', '<rootDir>/test/aws-env.ts'] };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/{core,sim,cli,cdk}/**/*.test.ts'] },
-    { ...common, displayName: 'moto', testMatch: ['<rootDir>/test/aws/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/{core,sim,cli,cdk,adapters}/**/*.test.ts'] },
+    { ...common, displayName: 'moto', testMatch: ['<rootDir>/test/aws/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/aws/timeout.ts'],
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

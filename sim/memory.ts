@@ -1,4 +1,5 @@
 /** In-memory ledger, reporter and approvals: the simulator's twins of DynamoDB, EventBridge and the operator. */
+import { assertCatalogued } from '../lambda/core/catalog';
 import type { ForestallEvent } from '../lambda/core/events';
 import type {
   ActionOutcome,
@@ -87,7 +88,9 @@ export class MemoryReporter implements ReporterPort {
   readonly events: ForestallEvent[] = [];
   readonly ids: string[] = [];
 
+  /** Every event is checked against the catalog, so a test that emits an uncatalogued shape fails. */
   async emit(event: ForestallEvent, id: string): Promise<void> {
+    assertCatalogued(event.detailType, event.detail);
     this.events.push(event);
     this.ids.push(id);
   }

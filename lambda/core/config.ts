@@ -154,6 +154,8 @@ export const configSchema = z
       }),
     remedies: remediesSchema,
     instanceStoreDisposable: z.boolean().default(false),
+    /** Where the stack's SNS topic sends Forestall's events and alarms (optional). */
+    notifyEmail: z.email({ error: 'expected an email address' }).optional(),
     verification: z
       .strictObject({
         timeout: durationField('PT20M'),

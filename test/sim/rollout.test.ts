@@ -20,7 +20,11 @@ const demoConfig = parseConfig(
 
 describe('simulate: the demo fleet', () => {
   it('clears every planned event ahead of AWS, within every group limit, and beats AWS own schedule', async () => {
-    const { outcome } = await simulate(demoScenario, demoConfig);
+    const { outcome, events, rollout } = await simulate(demoScenario, demoConfig);
+    // Each batch is reported started and completed exactly once.
+    const count = (type: string) => events.filter((e) => e.detailType === type).length;
+    expect(count('Batch Started')).toBe(rollout.batches.length);
+    expect(count('Batch Completed')).toBe(rollout.batches.length);
     expect(outcome.instances).toBe(300);
     expect(outcome.planned).toBeGreaterThan(100);
     // A reboot migration can fail where no fallback is allowed (instance store): AWS then performs it, said so.

@@ -40,18 +40,11 @@ export function issuePaced(step: Step, items: readonly ItemState[], kind: Action
   return chosen;
 }
 
-/** First entry into act: start the clock, report, and settle what needs no call. */
+/** First entry into act: start the verification clock, and settle what needs no call. */
 export function startActing(step: Step, b: BatchState): void {
   const { now, config, s } = step;
-  b.startedAt = now;
   b.verifyBy = now + config.verification.timeout;
   const live = b.items.filter((i) => i.phase === 'pending');
-  step.emit('Batch Started', {
-    batchIndex: b.index,
-    wave: b.wave,
-    items: b.items.length,
-    acting: live.length,
-  });
   for (const item of live) {
     if (s.dryRun) {
       item.phase = 'dry-run';

@@ -68,7 +68,12 @@ function runApproval(step: Step, b: BatchState): 'yield' | 'next' {
     const token = `${step.s.rolloutId}:${b.index}`;
     b.approval = { token, requestedAt: step.now };
     step.issue({ kind: 'request-approval', batch: b.index, wave: b.wave, token });
-    step.emit('Approval Requested', { batchIndex: b.index, wave: b.wave, items: live });
+    step.emit('Approval Requested', {
+      batchIndex: b.index,
+      wave: b.wave,
+      items: live,
+      timeoutAt: new Date(step.now + APPROVAL_TIMEOUT).toISOString(),
+    });
     return 'yield';
   }
   const answer = step.approvals.find((a) => a.token === b.approval?.token);

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: jest's offline `unit` project, plus the `moto` project (test/aws: adapters and handlers against
+ * the project's moto launcher) when Python's moto is installed; otherwise one line says they were skipped
+ * and why. FORESTALL_REQUIRE_MOTO=1 (set by .ci/run) turns a missing moto into a failure.
+ * `npm run test:aws` (`--aws-only`): the moto project alone, which needs moto.
+ * Extra arguments go to jest.
+ */
+const { spawnSync } = require('node:child_process');
+
+const awsOnly = process.argv[2] === '--aws-only';
+const jestArgs = process.argv.slice(awsOnly ? 3 : 2);
+const python = process.env.FORESTALL_MOTO_PYTHON || 'python3';
+
+const probe = spawnSync(python, ['-c', 'import moto, moto.server; print(moto.__version__)'], {
+  encoding: 'utf8',
+});
+const hasMoto = probe.status === 0;
+const why = probe.error
+  ? `${python} was not found`
+  : `${python} cannot import moto (${(probe.stderr || '').trim().split('\n').pop()})`;
+const required = awsOnly || process.env.FORESTALL_REQUIRE_MOTO === '1';
+const missing = `moto is not installed: ${why}; install it with: pip install 'moto[server]>=5.2,<5.3'`;
+
+if (!hasMoto && required) {
+  console.error(`AWS-backed suites (test/aws) cannot run: ${missing}`);
+  process.exit(1);
+}
+const projects = awsOnly ? ['moto'] : hasMoto ? ['unit', 'moto'] : ['unit'];
+const r = spawnSync(
+  process.execPath,
+  [require.resolve('jest/bin/jest'), '--selectProjects', ...projects, ...jestArgs],
+  {
+    stdio: 'inherit',
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
+  },
+);
+if (hasMoto) console.log(`AWS-backed suites (test/aws) ran against moto ${probe.stdout.trim()}.`);
+else console.log(`AWS-backed suites (test/aws) skipped: ${missing}`);
+process.exit(r.status ?? 1);

@@ -1,0 +1,2 @@
+// Servers on loopback: a moto suite's steps take seconds, not milliseconds.
+jest.setTimeout(60_000);
