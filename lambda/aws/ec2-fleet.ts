@@ -20,7 +20,7 @@ import {
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { ACTION_BATCH, DESCRIBE_BATCH } from '../core/api-limits';
-import { type CallEnv, callIsolating, type RetryPolicy, withThrottleRetry } from '../core/batch';
+import { type CallEnv, callIsolating, type RetryPolicy } from '../core/batch';
 import { parseInstances, parseInstanceTypes } from '../core/facts';
 import { parseInstanceStatuses, type Rejected } from '../core/notice';
 import type { ActionOutcome, FleetPort } from '../core/ports';
