@@ -1,4 +1,4 @@
-/** The ledger: one DynamoDB table (notices, locks; rollouts later), kept when the stack is deleted. */
+/** The ledger: one DynamoDB table (notices, locks, rollouts), kept when the stack is deleted. */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';

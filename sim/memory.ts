@@ -67,8 +67,9 @@ export class MemoryLedger implements LedgerPort {
     return this.outcomes.get(key);
   }
 
+  /** Written once: a line already recorded under `id` is kept as it was (an audit line never changes). */
   async record(id: string, entry: LedgerEntry): Promise<void> {
-    this.lines.set(id, entry);
+    if (!this.lines.has(id)) this.lines.set(id, entry);
   }
 
   async history(rolloutId: string): Promise<readonly LedgerEntry[]> {
