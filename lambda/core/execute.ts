@@ -44,9 +44,11 @@ export async function executeCommand(
       await ports.ledger.record(c.id, c.entry);
       return undefined;
     case 'request-approval': {
-      // Asked once (claimed); every later command only checks for the decision.
-      if (await ports.ledger.claim(`approval#${c.token}`, ports.clock.now()))
+      // Asked until a request got through (then recorded); every later command only checks for the decision.
+      if (!(await ports.ledger.claimed(`approval#${c.token}`))) {
         await ports.approvals.request({ rolloutId, batch: c.batch, wave: c.wave, token: c.token });
+        await ports.ledger.claim(`approval#${c.token}`, ports.clock.now());
+      }
       const decision = await ports.approvals.decision(c.token);
       return decision === undefined ? undefined : { kind: 'approval', token: c.token, decision };
     }

@@ -62,6 +62,11 @@ export function startActing(step: Step, b: BatchState): void {
 /** Issues the remedy calls of pending items (first attempts, retries after throttling, fallbacks). */
 export function actOnPending(step: Step, b: BatchState): void {
   const { now, config } = step;
+  for (const item of b.items) {
+    // A remedy the API kept refusing until the verification deadline is not sent late: AWS may act by then.
+    if (item.phase === 'pending' && b.verifyBy !== undefined && now >= (item.verifyBy ?? b.verifyBy))
+      step.fail(item, b.index, 'API throttled until the verification timeout: the remedy was never applied');
+  }
   for (const kind of ['reboot', 'stop'] as const) {
     const remedy = kind === 'reboot' ? 'reboot-migrate' : 'stop-start';
     const pending = b.items.filter((i) => i.phase === 'pending' && i.remedy === remedy);

@@ -33,8 +33,10 @@ export function advance(
   if (s.status !== 'running') return { state: s, commands: [] };
   s.step++;
   const step = new Step(s, config, now, observations, s.awaiting);
-  runReschedules(step);
+  // The rollout first, so that a halt decided in this step (gate, rejected approval) cancels the
+  // reschedules that fall due in it.
   runRollout(step);
+  if (s.status === 'running') runReschedules(step);
   s.awaiting = step.commands
     .filter((c) => isMutating(c) || c.kind.startsWith('describe') || c.kind === 'load-batch')
     .map((c) => ({ id: c.id, kind: c.kind }));

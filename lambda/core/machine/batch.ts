@@ -63,7 +63,7 @@ function applyHalt(step: Step, b: BatchState): void {
 function runApproval(step: Step, b: BatchState): 'yield' | 'next' {
   const wave = step.config.waves.find((w) => w.name === b.wave);
   const live = b.items.filter((i) => i.phase === 'pending').length;
-  if (!wave?.approval || live === 0) return 'next';
+  if (!wave?.approval || live === 0 || b.approval?.decision === 'approved') return 'next';
   if (!b.approval) {
     const token = `${step.s.rolloutId}:${b.index}`;
     b.approval = { token, requestedAt: step.now };
@@ -74,6 +74,7 @@ function runApproval(step: Step, b: BatchState): 'yield' | 'next' {
       items: live,
       timeoutAt: new Date(step.now + APPROVAL_TIMEOUT).toISOString(),
     });
+    step.wakeAt(step.now); // an answer given at once is read at once
     return 'yield';
   }
   const answer = step.approvals.find((a) => a.token === b.approval?.token);
@@ -90,7 +91,17 @@ function runApproval(step: Step, b: BatchState): 'yield' | 'next' {
   }
   b.approval.decision = answer.decision;
   step.record(`approval-${answer.decision}`, { batchIndex: b.index });
-  if (answer.decision === 'rejected') step.s.haltReason = `batch ${b.index} (${b.wave}) was not approved`;
+  if (answer.decision === 'rejected') {
+    step.s.haltReason = `batch ${b.index} (${b.wave}) was not approved`;
+    return 'next';
+  }
+  // EC2 may have changed while the operator thought it over: read it again before acting.
+  if (step.now - b.approval.requestedAt > step.config.verification.pollInterval) {
+    b.stage = 'preflight';
+    step.consume();
+    step.wakeAt(step.now);
+    return 'yield';
+  }
   return 'next';
 }
 

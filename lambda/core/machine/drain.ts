@@ -9,9 +9,12 @@ import type { BatchState, ItemState } from './state';
 import { chunks, type Step } from './step';
 
 const DRAIN_ATTEMPTS = 3;
+/** ExitStandby / RegisterTargets refused as retryable: tried this many times, a poll interval apart. */
+const UNDRAIN_ATTEMPTS = 30;
 /** How often and how long to look again while members are still EnteringStandby (their targets drain). */
 const DRAIN_WAIT = 30_000;
-const DRAIN_WAITS = 20;
+/** 65 minutes: AWS allows a deregistration delay of up to 3,600 s. */
+const DRAIN_WAITS = 130;
 
 function toDrain(b: BatchState): ItemState[] {
   return b.items.filter((i) => i.phase === 'pending' && i.remedy !== 'reschedule');
@@ -67,11 +70,26 @@ export function runDrain(step: Step, b: BatchState): 'yield' | 'next' {
     }
     return 'next';
   }
-  for (const [name, calls] of standby)
-    for (const c of calls) step.issue({ kind: 'enter-standby', group: name, ...c });
-  for (const [arn, ids] of [...targets].sort(([a], [c]) => (a < c ? -1 : 1)))
+  // Marked before the call: whatever happens next (a halt, a lost reply), undrain tries to undo it, and an
+  // undo of what never happened is refused harmlessly.
+  const byId = new Map(live.map((i) => [i.instanceId, i]));
+  for (const [name, calls] of standby) {
+    for (const c of calls) {
+      for (const id of c.instanceIds) {
+        const item = byId.get(id);
+        if (item) item.standbyIn = name;
+      }
+      step.issue({ kind: 'enter-standby', group: name, ...c });
+    }
+  }
+  for (const [arn, ids] of [...targets].sort(([a], [c]) => (a < c ? -1 : 1))) {
+    for (const id of ids) {
+      const item = byId.get(id);
+      if (item) item.deregisteredFrom = [...new Set([...(item.deregisteredFrom ?? []), arn])];
+    }
     for (const c of chunks(ids, DESCRIBE_BATCH))
       step.issue({ kind: 'deregister-targets', targetGroupArn: arn, instanceIds: c });
+  }
   return 'yield';
 }
 
@@ -115,14 +133,29 @@ function standbyNeeded(
   for (const [name, ids] of [...ready].sort(([a], [c]) => (a < c ? -1 : 1))) {
     const group = step.groups.get(name);
     if (!group) continue;
-    // Decrement desired capacity only while it stays at or above MinSize; past that, AWS launches replacements.
+    // Decrement desired capacity only while it stays at or above MinSize; past that, AWS launches
+    // replacements, and ExitStandby later raises desired by as many: only while that stays ≤ MaxSize, or
+    // the member could never come back.
     let room = Math.max(0, group.desiredCapacity - group.minSize);
-    const calls = chunks(ids, STANDBY_BATCH).map((instanceIds) => {
-      const decrementDesired = room >= instanceIds.length;
-      if (decrementDesired) room -= instanceIds.length;
-      return { instanceIds, decrementDesired };
-    });
-    standby.set(name, calls);
+    let headroom = Math.max(0, group.maxSize - group.desiredCapacity);
+    const calls: Array<{ instanceIds: string[]; decrementDesired: boolean }> = [];
+    for (const instanceIds of chunks(ids, STANDBY_BATCH)) {
+      if (room >= instanceIds.length) {
+        room -= instanceIds.length;
+        calls.push({ instanceIds, decrementDesired: true });
+      } else if (headroom >= instanceIds.length) {
+        headroom -= instanceIds.length;
+        calls.push({ instanceIds, decrementDesired: false });
+      } else {
+        for (const item of live.filter((i) => instanceIds.includes(i.instanceId)))
+          step.drop(
+            item,
+            b.index,
+            `not-drained: ${name} is at MinSize and MaxSize: a member in Standby could not come back`,
+          );
+      }
+    }
+    if (calls.length > 0) standby.set(name, calls);
   }
   return { standby, entering };
 }
@@ -161,8 +194,26 @@ export function runUndrain(step: Step, b: BatchState): 'yield' | 'next' {
       delete item.deregisteredFrom;
     }
   }
+  const left = b.items.filter((i) => i.standbyIn !== undefined || (i.deregisteredFrom?.length ?? 0) > 0);
+  if (left.length === 0) return 'next';
+  const refused = step.answered.has('exit-standby') || step.answered.has('register-targets');
+  if (refused) {
+    // Refused as retryable (ResourceContention, throttling): another update to the group is pending, and
+    // asking again at once would meet it again. Try again after a poll interval.
+    if ((b.undrainAttempts ?? 0) >= UNDRAIN_ATTEMPTS) {
+      for (const i of left)
+        step.recordItem(i, b.index, 'left-drained', {
+          standbyIn: i.standbyIn,
+          deregisteredFrom: i.deregisteredFrom,
+          note: 'undo refused; take it back by hand',
+        });
+      return 'next';
+    }
+    step.wakeAt(step.now + step.config.verification.pollInterval);
+    step.consume();
+    return 'yield';
+  }
   b.undrainAttempts = (b.undrainAttempts ?? 0) + 1;
-  if (b.undrainAttempts > DRAIN_ATTEMPTS + 1) return 'next';
   let issued = 0;
   const byAsg = new Map<string, string[]>();
   const byTarget = new Map<string, string[]>();

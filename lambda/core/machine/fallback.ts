@@ -23,6 +23,11 @@ function allowedRemedies(step: Step, item: ItemState): ConfigurableRemedy[] {
 
 export function fallBack(step: Step, b: BatchState, item: ItemState, why: string): void {
   item.tried.push(item.remedy);
+  const halted = step.s.haltRequested ?? step.s.haltReason;
+  if (halted !== undefined) {
+    step.fail(item, b.index, `${why}; no fallback after the halt (${halted})`);
+    return;
+  }
   const tried = new Set<string>(item.tried);
   const rejected: string[] = [];
   for (const next of allowedRemedies(step, item)) {
@@ -34,7 +39,10 @@ export function fallBack(step: Step, b: BatchState, item: ItemState, why: string
       item.reason = `${why}; falling back to ${next}`;
       item.remedy = next;
       if (next === 'stop-start') item.phase = 'pending';
-      else issueFallbackReschedule(step, item);
+      else {
+        delete item.slot;
+        issueFallbackReschedule(step, b, item);
+      }
       return;
     }
     rejected.push(`${next}: ${objection}`);
@@ -69,11 +77,23 @@ function fallbackSlot(step: Step, item: ItemState): number | undefined {
   for (let i = 0; i < SLOT_TRIES && t <= latest; i++) {
     const slot = Math.ceil(calendar.nextOpen(t) / MINUTE) * MINUTE;
     if (slot > latest) return undefined;
-    const moved = s.moved[`fallback@${slot}`] ?? {};
-    if (item.groupIds.every((g) => (down.get(g) ?? 0) + (moved[g] ?? 0) < (s.limits[g] ?? 1))) return slot;
+    const moved = fallbacksOverlapping(step, slot, slot + span);
+    if (item.groupIds.every((g) => (down.get(g) ?? 0) + (moved.get(g) ?? 0) < (s.limits[g] ?? 1)))
+      return slot;
     t = slot + Math.max(span, MINUTE); // the next slot after this one's outage
   }
   return undefined;
+}
+
+/** Fallback reschedules already made whose outage span [slot, end) overlaps [from, to), per group. */
+function fallbacksOverlapping(step: Step, from: number, to: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, groups] of Object.entries(step.s.moved)) {
+    const m = /^fallback@(\d+)@(\d+)$/.exec(key);
+    if (!m || Number(m[1]) >= to || Number(m[2]) <= from) continue;
+    for (const [g, n] of Object.entries(groups)) out.set(g, (out.get(g) ?? 0) + n);
+  }
+  return out;
 }
 
 function rescheduleObjection(step: Step, item: ItemState): string | undefined {
@@ -84,12 +104,20 @@ function rescheduleObjection(step: Step, item: ItemState): string | undefined {
     : undefined;
 }
 
-function issueFallbackReschedule(step: Step, item: ItemState): void {
-  const slot = fallbackSlot(step, item) as number;
-  const key = `fallback@${slot}`;
-  const moved = step.s.moved[key] ?? {};
-  step.s.moved[key] = moved;
-  for (const g of item.groupIds) moved[g] = (moved[g] ?? 0) + 1;
+function issueFallbackReschedule(step: Step, b: BatchState, item: ItemState): void {
+  // A retry keeps the slot it already counted; a first call takes a slot and counts it over its span.
+  const retry = item.slot !== undefined;
+  const slot = item.slot ?? fallbackSlot(step, item);
+  if (slot === undefined) {
+    step.fail(item, b.index, `${item.reason ?? ''}; no reschedule slot is left`);
+    return;
+  }
+  if (!retry) {
+    const key = `fallback@${slot}@${slot + (item.eventWindow ?? 0) + step.config.verification.timeout}`;
+    const moved = step.s.moved[key] ?? {};
+    step.s.moved[key] = moved;
+    for (const g of item.groupIds) moved[g] = (moved[g] ?? 0) + 1;
+  }
   item.slot = slot;
   item.phase = 'acting';
   step.issue({
@@ -111,7 +139,7 @@ export function settleFallbackReschedule(step: Step, b: BatchState): void {
       item.phase = 'moved';
       item.reason = `${item.reason ?? ''}: rescheduled to ${iso(item.slot ?? 0)}; AWS performs it then`;
       step.recordItem(item, b.index, 'moved', { slot: iso(item.slot ?? 0), ambiguous: o.ambiguous === true });
-    } else if (o.retryable) issueFallbackReschedule(step, item);
+    } else if (o.retryable) issueFallbackReschedule(step, b, item);
     else
       step.fail(
         item,

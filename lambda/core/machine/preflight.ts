@@ -87,9 +87,11 @@ function admitItems(step: Step, b: BatchState): void {
   const { s, config, now } = step;
   const used = downByGroup(s);
   // Rescheduled events happen at the slot regardless: count them first, then admit the rest within limits.
+  // Only pending items: preflight runs again after a long approval wait, and what it dropped stays dropped.
+  const pending = b.items.filter((i) => i.phase === 'pending');
   const ordered = [
-    ...b.items.filter((i) => i.remedy === 'reschedule'),
-    ...b.items.filter((i) => i.remedy !== 'reschedule'),
+    ...pending.filter((i) => i.remedy === 'reschedule'),
+    ...pending.filter((i) => i.remedy !== 'reschedule'),
   ];
   for (const item of ordered) {
     const status = step.statuses.get(item.instanceId);

@@ -22,7 +22,9 @@ export function runVerify(step: Step, b: BatchState): 'yield' | 'next' {
   if (step.answered.has('describe-status')) judge(step, b);
   actOnPending(step, b);
   // Start what EC2 last showed stopped, as the StartInstances buckets admit; the rest at a later wake.
-  const stopped = b.items.filter((i) => i.phase === 'stopping' && i.seenStopped === true);
+  const stopped = b.items.filter(
+    (i) => (i.phase === 'stopping' || i.phase === 'starting') && i.seenStopped === true,
+  );
   for (const item of issuePaced(step, stopped, 'start')) {
     item.phase = 'starting';
     delete item.seenStopped;
@@ -31,11 +33,18 @@ export function runVerify(step: Step, b: BatchState): 'yield' | 'next' {
   const open = b.items.filter((i) => !isFinal(i));
   if (open.length === 0) return 'next';
   const waiting = open.filter((i) => i.phase !== 'pending');
-  // Read EC2 once per poll interval, however often pacing wakes the machine in between.
+  // Read EC2 once per poll interval, however often pacing wakes the machine in between. With nothing to
+  // read (every open item waits for API tokens) the pacing wake alone is enough: no wake at `now`.
+  if (waiting.length === 0) {
+    step.consume();
+    return 'yield';
+  }
   const nextRead = b.lastReadAt === undefined ? now : b.lastReadAt + config.verification.pollInterval;
-  if (step.answered.has('describe-status') || waiting.length === 0 || now < nextRead) {
+  if (step.answered.has('describe-status') || now < nextRead) {
     step.wakeAt(
-      Math.max(nextRead, step.answered.has('describe-status') ? now + config.verification.pollInterval : now),
+      step.answered.has('describe-status')
+        ? Math.max(nextRead, now + config.verification.pollInterval)
+        : nextRead,
     );
     step.consume();
     return 'yield';
@@ -76,10 +85,9 @@ function settleOutcomes(step: Step, b: BatchState): void {
     item.stopIssued = true;
     if (o.ambiguous) markAmbiguous(step, b, item, o);
   });
-  // An ambiguous start is harmless to repeat: if EC2 still shows it stopped, the next pass starts it again.
-  apply(step.outcomesOf('start'), (item, o) => {
-    if (o.ambiguous) item.phase = 'stopping';
-  });
+  // An ambiguous start is judged like a started one; if EC2 still shows it stopped, it is started again
+  // (StartInstances is harmless to repeat).
+  apply(step.outcomesOf('start'), () => {});
   settleFallbackReschedule(step, b);
 }
 
@@ -118,6 +126,7 @@ export function assess(item: ItemState, status: InstanceStatus | undefined, now:
   const timedOut = now >= (item.verifyBy ?? now);
   if (!status || status.state === 'terminated' || status.state === 'shutting-down')
     return 'instance terminated or no longer described';
+  if (item.phase === 'starting' && status.state === 'stopped') return 'stopped'; // start again
   if (item.phase === 'stopping') {
     if (status.state === 'stopped') return 'stopped'; // started as the API admits
     if (item.ambiguous && status.state === 'running' && now >= (item.actedAt ?? now) + MIGRATION_GRACE)

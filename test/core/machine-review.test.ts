@@ -1,0 +1,346 @@
+/**
+ * The rollout machine's boundaries, pinned on advance() and the storage shape directly (no simulator): the
+ * values and comparisons a small change would silently move.
+ */
+import { parseConfig } from '../../lambda/core/config';
+import { advance } from '../../lambda/core/machine/advance';
+import type { Command, Observation } from '../../lambda/core/machine/commands';
+import { initialState, startRollout } from '../../lambda/core/machine/init';
+import type { ItemState, RolloutState } from '../../lambda/core/machine/state';
+import { RECORD_LIMIT, toRecords } from '../../lambda/core/machine/storage';
+import { assess } from '../../lambda/core/machine/verify';
+import { RESCHEDULE_CALL_MARGIN, RESCHEDULE_MIN_LEAD } from '../../lambda/core/reschedule-timing';
+import type { InstanceStatus, Plan } from '../../lambda/core/types';
+
+const NOW = Date.parse('2026-12-01T00:00:00Z');
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const config = parseConfig({ dryRun: false });
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/** One batch at `slot` that reschedules one instance-reboot event planned at NotBefore `notBefore`. */
+function reschedulePlan(slot: number, notBefore: number): Plan {
+  return {
+    rolloutId: 'fs-review',
+    generatedAt: new Date(NOW).toISOString(),
+    batches: [
+      {
+        index: 0,
+        wave: 'main',
+        startAt: new Date(slot).toISOString(),
+        endBy: new Date(slot + 3 * HOUR).toISOString(),
+        items: [
+          {
+            instanceId: 'i-00000000000000001',
+            eventId: 'instance-event-00000000000000001',
+            code: 'instance-reboot',
+            remedy: 'reschedule',
+            notBefore: new Date(notBefore).toISOString(),
+            deadline: new Date(notBefore + 7 * 24 * HOUR).toISOString(),
+            groups: { az: 'us-east-1a' },
+          },
+        ],
+      },
+    ],
+    skipped: [],
+    infeasible: [],
+  };
+}
+
+const kinds = (cs: readonly Command[]) => cs.map((c) => c.kind);
+
+describe('reschedule calls: too late is judged against the slot, not only the batch start', () => {
+  const slot = NOW + 10 * HOUR;
+  const start = () =>
+    startRollout({
+      plan: reschedulePlan(slot, NOW + 12 * HOUR),
+      config,
+      region: 'us-east-1',
+      limits: new Map([['az=us-east-1a', 1]]),
+      now: NOW,
+    });
+
+  it('makes the call when it wakes at its call time', () => {
+    const { state } = start();
+    const call = state.reschedules[0];
+    expect(call?.callAt).toBe(slot - RESCHEDULE_MIN_LEAD - 15 * MIN);
+    const next = advance(state, [], call?.callAt ?? 0, config);
+    expect(kinds(next.commands)).toContain('reschedule');
+  });
+
+  it('skips a call the machine reaches within 60 minutes of the slot (AWS would refuse it)', () => {
+    const { state } = start();
+    // The driver was down: the first step after planning runs 30 minutes before the slot.
+    const next = advance(state, [], slot - 30 * MIN, config);
+    expect(kinds(next.commands)).not.toContain('reschedule');
+    const skipped = next.commands.find((c) => c.kind === 'record' && c.entry.kind === 'reschedule-skipped');
+    expect(skipped?.kind === 'record' && skipped.entry.detail?.reason).toMatch(/^too-late/);
+    expect(next.state.reschedules).toEqual([]);
+  });
+});
+
+describe('reschedule calls count the events already moved into the batch against the group limit', () => {
+  it('moves one event into a batch whose group (limit 2) has one earlier failure down, and skips the second', () => {
+    const slot = NOW + 10 * HOUR;
+    const one = reschedulePlan(slot, NOW + 12 * HOUR);
+    const [batch] = one.batches;
+    const [item] = batch?.items ?? [];
+    if (!batch || !item) throw new Error('plan');
+    const plan: Plan = {
+      ...one,
+      batches: [{ ...batch, items: [item, { ...item, instanceId: 'i-00000000000000002', eventId: 'e-2' }] }],
+    };
+    const { state } = startRollout({
+      plan,
+      config,
+      region: 'us-east-1',
+      limits: new Map([['az=us-east-1a', 2]]),
+      now: NOW,
+    });
+    const down = { ...state, down: { 'i-0000000000000000f': ['az=us-east-1a'] } };
+    const next = advance(down, [], state.reschedules[0]?.callAt ?? 0, config);
+    expect(next.commands.filter((c) => c.kind === 'reschedule')).toHaveLength(1);
+    expect(
+      next.commands.filter((c) => c.kind === 'record' && c.entry.kind === 'reschedule-skipped'),
+    ).toHaveLength(1);
+  });
+});
+
+describe('verification judges a reboot only after MIGRATION_GRACE (5 minutes)', () => {
+  const item: ItemState = {
+    instanceId: 'i-0abc',
+    eventIds: ['e-1'],
+    codes: ['system-reboot'],
+    remedy: 'reboot-migrate',
+    tried: [],
+    deadline: NOW + 48 * HOUR,
+    notBefore: NOW + 48 * HOUR,
+    groupIds: [],
+    phase: 'verifying',
+    actedAt: NOW,
+    verifyBy: NOW + 20 * MIN,
+  };
+  const open: InstanceStatus = {
+    instanceId: 'i-0abc',
+    state: 'running',
+    instanceStatus: 'ok',
+    systemStatus: 'ok',
+    notices: [
+      {
+        instanceId: 'i-0abc',
+        region: 'us-east-1',
+        eventId: 'e-1',
+        code: 'system-reboot',
+        description: '',
+        notBefore: NOW + 48 * HOUR,
+        source: 'poll',
+        state: 'active',
+      },
+    ],
+  };
+
+  it('still waits 4½ minutes after RebootInstances (EC2 may not have started the reboot yet)', () => {
+    expect(assess(item, open, NOW + 4.5 * MIN)).toBe('wait');
+    expect(assess(item, open, NOW + 5 * MIN)).toMatch(/^remedy-failed: /);
+  });
+});
+
+describe('storage: every record stays under RECORD_LIMIT or the write is refused', () => {
+  const first = startRollout({
+    plan: reschedulePlan(NOW + 10 * HOUR, NOW + 12 * HOUR),
+    config,
+    region: 'us-east-1',
+    limits: new Map(),
+    now: NOW,
+  });
+  const record = (id: string, size: number): Command => ({
+    kind: 'record',
+    id,
+    entry: { rolloutId: 'fs-review', at: NOW, kind: 'not-restarted', detail: { blob: 'x'.repeat(size) } },
+  });
+
+  it('starts a new chunk before an entry would push the current one past the chunk size', () => {
+    const records = toRecords({
+      state: first.state,
+      commands: [record('a', 200 * 1024), record('b', 200 * 1024)],
+    });
+    expect(records.filter((r) => r.startsWith('{"kind":"commands"'))).toHaveLength(2); // one per entry
+    for (const r of records) expect(bytes(r)).toBeLessThanOrEqual(RECORD_LIMIT);
+  });
+
+  it('refuses one entry larger than a record instead of writing an oversize record', () => {
+    expect(() => toRecords({ state: first.state, commands: [record('a', 360 * 1024)] })).toThrow(
+      /one commands entry is \d+ bytes/,
+    );
+  });
+
+  it('refuses a head larger than a record', () => {
+    const down = Object.fromEntries(
+      Array.from({ length: 8000 }, (_, k) => [
+        `i-${k.toString(16).padStart(17, '0')}`,
+        ['asg=a-service-name', 'az=us-east-1a'],
+      ]),
+    );
+    expect(() => toRecords({ state: { ...first.state, down }, commands: [] })).toThrow(
+      /state head is \d+ bytes/,
+    );
+  });
+});
+
+describe('fallback after a failed reboot migration: it must fit, and keep group limits at its slot', () => {
+  const G = 'tag:team=db';
+  const ACTED = NOW;
+  const JUDGED = ACTED + 5 * MIN; // MIGRATION_GRACE: the migration is judged failed now
+  const EVENT_WINDOW = 2 * HOUR;
+  const span = EVENT_WINDOW + config.verification.timeout;
+  /** The earliest fallback slot when the plan ends before it: 75 minutes after the judgement. */
+  const EARLIEST = JUDGED + RESCHEDULE_MIN_LEAD + RESCHEDULE_CALL_MARGIN;
+
+  /** A rollout in batch 0's verify stage, the item rebooted at ACTED, its describe-status answer awaited. */
+  function verifying(item: Partial<ItemState>, over: Partial<RolloutState> = {}): RolloutState {
+    const base = initialState({
+      plan: { rolloutId: 'fs-review', generatedAt: '', batches: [], skipped: [], infeasible: [] },
+      config,
+      region: 'us-east-1',
+      limits: new Map([[G, 1]]),
+      now: NOW - HOUR,
+    });
+    return {
+      ...base,
+      batchCount: 1,
+      slots: [[NOW, NOW + 20 * MIN, 1]],
+      awaiting: [{ id: 'fs-review/read', kind: 'describe-status' }],
+      current: {
+        index: 0,
+        wave: 'all',
+        startAt: NOW,
+        endBy: NOW + 20 * MIN,
+        stage: 'verify',
+        verifyBy: ACTED + 20 * MIN,
+        lastReadAt: JUDGED - MIN,
+        items: [
+          {
+            instanceId: 'i-0abc',
+            eventIds: ['e-1'],
+            codes: ['system-reboot'],
+            remedy: 'reboot-migrate',
+            tried: [],
+            deadline: NOW + 48 * HOUR,
+            notBefore: NOW + 48 * HOUR,
+            notBeforeDeadline: NOW + 7 * 24 * HOUR,
+            eventWindow: EVENT_WINDOW,
+            groupIds: [G],
+            phase: 'verifying',
+            actedAt: ACTED,
+            verifyBy: ACTED + 20 * MIN,
+            canStopStart: false,
+            ...item,
+          },
+        ],
+      },
+      ...over,
+    };
+  }
+  const stillOpen: InstanceStatus = {
+    instanceId: 'i-0abc',
+    state: 'running',
+    instanceStatus: 'ok',
+    systemStatus: 'ok',
+    notices: [
+      {
+        instanceId: 'i-0abc',
+        region: 'us-east-1',
+        eventId: 'e-1',
+        code: 'system-reboot',
+        description: '',
+        notBefore: NOW + 48 * HOUR,
+        source: 'poll',
+        state: 'active',
+      },
+    ],
+  };
+  const judge = (state: RolloutState) =>
+    advance(state, [{ kind: 'statuses', id: 'fs-review/read', statuses: [stillOpen] }], JUDGED, config)
+      .commands;
+  const slotOf = (cs: readonly Command[]) => {
+    const c = cs.find((x) => x.kind === 'reschedule');
+    return c?.kind === 'reschedule' ? c.notBefore : undefined;
+  };
+
+  it('reschedules into the first slot 75 minutes out when the group has room', () => {
+    expect(slotOf(judge(verifying({})))).toBe(EARLIEST);
+  });
+
+  it('moves past a slot whose group is full of events already moved there', () => {
+    // A fallback already moved to EARLIEST, its outage spanning [EARLIEST, EARLIEST + span).
+    const state = verifying({}, { moved: { [`fallback@${EARLIEST}@${EARLIEST + span}`]: { [G]: 1 } } });
+    expect(slotOf(judge(state))).toBe(EARLIEST + span);
+  });
+
+  it('puts the slot after the planned rollout', () => {
+    const planEnd = NOW + 10 * HOUR;
+    const state = verifying(
+      {},
+      {
+        batchCount: 2,
+        slots: [
+          [NOW, NOW + 20 * MIN, 1],
+          [NOW + 9 * HOUR, planEnd, 1],
+        ],
+      },
+    );
+    expect(slotOf(judge(state))).toBe(planEnd);
+  });
+
+  it('stop-starts only when STOP_START_WORK (12 min) ends by the verification deadline', () => {
+    const fits = judge(verifying({ canStopStart: true, verifyBy: JUDGED + 12 * MIN }));
+    expect(kinds(fits)).toContain('stop');
+    const late = judge(verifying({ canStopStart: true, verifyBy: JUDGED + 12 * MIN - 30_000 }));
+    expect(kinds(late)).not.toContain('stop');
+  });
+
+  it('stop-starts only when it ends before the event`s deadline − margin, whatever the verification deadline', () => {
+    const deadline = JUDGED + config.deadlineMargin + 10 * MIN;
+    const cs = judge(verifying({ canStopStart: true, verifyBy: JUDGED + HOUR, deadline }));
+    expect(kinds(cs)).not.toContain('stop');
+  });
+});
+
+describe('the final restart sweep starts what Forestall stopped as StartInstances admits it', () => {
+  it('sends at most 5 StartInstances calls (the request bucket) of 50 ids at once, and keeps the rest', () => {
+    const ids = Array.from({ length: 300 }, (_, k) => `i-${k.toString(16).padStart(17, '0')}`);
+    const base = initialState({
+      plan: { rolloutId: 'fs-review', generatedAt: '', batches: [], skipped: [], infeasible: [] },
+      config,
+      region: 'us-east-1',
+      limits: new Map(),
+      now: NOW,
+    });
+    const read = advance({ ...base, restart: ids }, [], NOW, config);
+    const statuses = read.commands.flatMap((c): Observation[] =>
+      c.kind === 'describe-status'
+        ? [
+            {
+              kind: 'statuses' as const,
+              id: c.id,
+              statuses: c.instanceIds.map(
+                (instanceId): InstanceStatus => ({
+                  instanceId,
+                  state: 'stopped',
+                  instanceStatus: 'not-applicable',
+                  systemStatus: 'not-applicable',
+                  notices: [],
+                }),
+              ),
+            },
+          ]
+        : [],
+    );
+    expect(statuses).toHaveLength(3);
+    const swept = advance(read.state, statuses, NOW, config);
+    const starts = swept.commands.filter((c) => c.kind === 'start');
+    expect(starts.map((c) => (c.kind === 'start' ? c.instanceIds.length : 0))).toEqual([50, 50, 50, 50, 50]);
+    expect(swept.state.restart).toHaveLength(300);
+    expect(swept.state.status).toBe('running');
+  });
+});
