@@ -22,7 +22,8 @@ export const CLEARED_RETENTION_MS = 90 * 86_400_000;
 const noticePk = (region: string) => `NOTICE#${region}`;
 const noticeSk = (r: { instanceId: string; eventId: string }) => `${r.instanceId}#${r.eventId}`;
 
-async function conditional(write: Promise<unknown>): Promise<boolean> {
+/** A conditional write: false when its condition failed (another writer got there first). */
+export async function conditional(write: Promise<unknown>): Promise<boolean> {
   try {
     await write;
     return true;

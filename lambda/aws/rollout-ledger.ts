@@ -22,7 +22,6 @@
  * gone re-reads the head. Every read is strongly consistent: a driver must see the step it just wrote.
  */
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
@@ -35,6 +34,7 @@ import {
 import { RECORD_LIMIT } from '../core/machine/storage';
 import type { ActionOutcome, LedgerEntry, LedgerPort } from '../core/ports';
 import type { Plan, PlanBatch } from '../core/types';
+import { conditional } from './notice-ledger';
 
 /** How long a claim (and its outcome) stays: far longer than any replay of the step that made it. */
 export const CLAIM_RETENTION_MS = 90 * 86_400_000;
@@ -53,16 +53,6 @@ const claimPk = (key: string) => `CLAIM#${key}`;
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const stepPrefix = (step: number) => `STEP#${pad(step, 10)}#`;
 const planPrefix = (batch: number) => `PLAN#${pad(batch, 6)}#`;
-
-async function conditional(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) return false;
-    throw e;
-  }
-}
 
 function text(item: Item | undefined, name: string): string {
   const v = item?.[name];
