@@ -8,24 +8,15 @@ import {
   type SimInstanceSpec,
 } from '../../sim/ec2';
 import { Rng } from '../../sim/rng';
+import { instance as regionInstance } from './region';
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
+/** One instance with a fixed id in us-east-1a (region.ts builds the fleets). */
 function instance(over: Partial<SimInstanceSpec> = {}): SimInstanceSpec {
-  return {
-    instanceId: 'i-0000000000000000a',
-    instanceType: 'm5.large',
-    az: 'us-east-1a',
-    tags: { 'forestall:managed': 'true' },
-    rootDevice: 'ebs',
-    instanceStore: false,
-    lifecycle: 'on-demand',
-    rebootMigration: 'default',
-    state: 'running',
-    ...over,
-  };
+  return regionInstance(0, { instanceId: 'i-0000000000000000a', az: 'us-east-1a', ...over });
 }
 
 function event(code: string, over: Partial<SimEventSpec> = {}): SimEventSpec {
