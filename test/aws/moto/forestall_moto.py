@@ -9,6 +9,7 @@ moto_server with what Forestall's tests need and moto lacks (TOOLCHAIN.md), patc
 - event completion as AWS-FACTS section 1 says: a stop then start moves the host, so the instance's open
   events are gone; a user reboot completes a system-reboot event only when reboot migration succeeds
   (seedable per instance), and never an instance-reboot event;
+- a virtual clock (POST /moto-api/forestall/clock {offsetMs}) for the end-to-end suite;
 - a request log (GET /moto-api/forestall/requests, POST .../requests/reset) so tests count calls;
 - injected faults (POST /moto-api/forestall/faults): throttling, 5xx before or after the action took effect.
 
@@ -53,8 +54,13 @@ SUPPORTED_FILTERS = {
 }
 
 
+# Virtual time: the end-to-end suite runs days of rollout in seconds, so the server's clock (the rules of
+# ModifyInstanceEventStartTime) moves with the handlers' clock. POST /moto-api/forestall/clock sets it.
+CLOCK_OFFSET = [timedelta(0)]
+
+
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(timezone.utc) + CLOCK_OFFSET[0]
 
 
 def parse_time(value: Any) -> datetime:
@@ -149,8 +155,16 @@ def set_faults(request: Any, full_url: str, headers: Any) -> Any:
     return reply({"status": "ok"})
 
 
+def set_clock(request: Any, full_url: str, headers: Any) -> Any:
+    """POST {offsetMs}: the server's clock runs offsetMs ahead of the real one (GET reads it)."""
+    if request.method == "POST":
+        CLOCK_OFFSET[0] = timedelta(milliseconds=int(json_body(request)["offsetMs"]))
+    return reply({"offsetMs": CLOCK_OFFSET[0] / timedelta(milliseconds=1), "now": now().isoformat()})
+
+
 moto_api_urls.url_paths.update(
     {
+        "{0}/moto-api/forestall/clock$": set_clock,
         "{0}/moto-api/forestall/events$": seed_events,
         "{0}/moto-api/forestall/events/clear$": clear_event,
         "{0}/moto-api/forestall/requests$": requests_log,

@@ -109,6 +109,11 @@ export class MotoServer {
     await this.call('events/clear', { instanceId, eventId, as });
   }
 
+  /** Runs the server's clock `offsetMs` ahead of the real one (the handlers' virtual clock in the e2e suite). */
+  async setClockOffset(offsetMs: number): Promise<void> {
+    await this.call('clock', { offsetMs });
+  }
+
   async requests(): Promise<LoggedRequest[]> {
     return (await this.call<{ requests: LoggedRequest[] }>('requests')).requests;
   }
