@@ -1,0 +1,89 @@
+/**
+ * One rollout at a time per Region: the Region's rollout record in the ledger table, pk `REGION#<region>`,
+ * sk `ROLLOUT`. The poll claims it (a conditional put) before it starts a rollout's first execution, so two
+ * polls, or a poll and a Health-triggered look, never start two rollouts in one Region. The record stays while
+ * the rollout runs and after it halted (a halted rollout holds the Region until an operator releases it:
+ * `forestall release`); a completed rollout gives it back.
+ */
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { conditional } from './notice-ledger';
+
+export type RegionRolloutStatus = 'running' | 'halted';
+
+export interface RegionRollout {
+  readonly region: string;
+  readonly rolloutId: string;
+  /** When the poll claimed the Region (ms since the epoch). */
+  readonly claimedAt: number;
+  readonly status: RegionRolloutStatus;
+  /** Why it halted, once it did. */
+  readonly reason?: string;
+}
+
+const key = (region: string) => ({ pk: `REGION#${region}`, sk: 'ROLLOUT' });
+
+export class DynamoRegionRollouts {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /** The Region's rollout, if one runs or halted there. */
+  async current(region: string): Promise<RegionRollout | undefined> {
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: key(region), ConsistentRead: true }),
+    );
+    return r.Item ? (r.Item as unknown as RegionRollout) : undefined;
+  }
+
+  /** Claims the Region for `rolloutId`; false when another rollout holds it. */
+  claim(region: string, rolloutId: string, now: number): Promise<boolean> {
+    const item: RegionRollout = { region, rolloutId, claimedAt: now, status: 'running' };
+    return conditional(
+      this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...key(region), ...item },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  }
+
+  /** The rollout ended: completed gives the Region back; halted keeps it, marked, until released. */
+  async finish(region: string, rolloutId: string, halted: { reason: string } | undefined): Promise<void> {
+    if (halted) {
+      await conditional(
+        this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: {
+              ...key(region),
+              ...(await this.current(region)),
+              status: 'halted',
+              reason: halted.reason,
+            },
+            ConditionExpression: 'rolloutId = :id',
+            ExpressionAttributeValues: { ':id': rolloutId },
+          }),
+        ),
+      );
+      return;
+    }
+    await this.release(region, rolloutId);
+  }
+
+  /** Gives the Region back if `rolloutId` still holds it; false when it does not. */
+  release(region: string, rolloutId: string): Promise<boolean> {
+    return conditional(
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: key(region),
+          ConditionExpression: 'rolloutId = :id',
+          ExpressionAttributeValues: { ':id': rolloutId },
+        }),
+      ),
+    );
+  }
+}
