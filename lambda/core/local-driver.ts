@@ -5,13 +5,9 @@
  * accident, and a run that dies can be resumed from the ledger alone (`resumeLocalRollout`).
  */
 import type { Config } from './config';
-import { executeCommand } from './execute';
-import { advance } from './machine/advance';
-import type { Observation } from './machine/commands';
-import { startRollout } from './machine/init';
 import type { BatchResult, RolloutState } from './machine/state';
-import { fromRecords, toRecords } from './machine/storage';
 import type { LedgerEntry, Ports } from './ports';
+import { advanceStoredStep, beginRollout, executeStoredStep, type StepHooks } from './stepper';
 import { formatDuration } from './time';
 import type { Plan } from './types';
 
@@ -60,15 +56,7 @@ export async function runLocalRollout(
   ports: Ports,
   opts: LocalRolloutOptions,
 ): Promise<RolloutResult> {
-  await ports.ledger.putPlan(plan);
-  const first = startRollout({
-    plan,
-    config,
-    region: opts.region,
-    limits: opts.limits,
-    now: ports.clock.now(),
-  });
-  if (!(await ports.ledger.saveStep(plan.rolloutId, 0, toRecords(first), undefined)))
+  if (!(await beginRollout(plan, config, ports, opts)))
     throw new Error(`rollout ${plan.rolloutId} already exists in the ledger`);
   return resumeLocalRollout(plan.rolloutId, config, ports, opts);
 }
@@ -81,28 +69,25 @@ export async function resumeLocalRollout(
   opts: Pick<LocalRolloutOptions, 'progress' | 'crashAt'> = {},
 ): Promise<RolloutResult> {
   const say = opts.progress ?? (() => {});
-  for (;;) {
-    const records = await ports.ledger.loadStep(rolloutId);
-    if (!records) throw new Error(`rollout ${rolloutId} is not in the ledger`);
-    const { state, commands } = fromRecords(records);
-    const observations: Observation[] = [];
-    for (const [index, command] of commands.entries()) {
+  const hooks: StepHooks = {
+    beforeCommand(state, index, command) {
       if (opts.crashAt?.(state.step, index)) throw new SimulatedCrash(state.step, index);
-      const line =
-        command.kind === 'emit'
-          ? progressLine(command.event.detailType, command.event.detail, command.event.time)
-          : '';
-      if (line) say(line);
-      const seen = await executeCommand(ports, rolloutId, command);
-      if (seen) observations.push(seen);
-    }
+      if (command.kind === 'emit') {
+        const line = progressLine(command.event.detailType, command.event.detail, command.event.time);
+        if (line) say(line);
+      }
+    },
+  };
+  for (;;) {
+    const executed = await executeStoredStep(ports, rolloutId, hooks);
+    const { state } = executed;
     if (state.status !== 'running') return resultOf(state, await ports.ledger.history(rolloutId));
-    const halt = await ports.ledger.haltRequested(rolloutId);
-    if (halt !== undefined) observations.push({ kind: 'halt', reason: halt });
-    const next = advance(state, observations, ports.clock.now(), config);
-    if (!(await ports.ledger.saveStep(rolloutId, next.state.step, toRecords(next), state.step)))
+    const answered = executed.observations.some((o) => o.kind === 'approval');
+    if (executed.waitUntil !== undefined && !answered && ports.clock.now() < executed.waitUntil)
+      await ports.clock.sleepUntil(executed.waitUntil);
+    if (!(await advanceStoredStep(ports, config, executed)))
       throw new Error(
-        `rollout ${rolloutId}: step ${next.state.step} was stored by another run; stopping this one`,
+        `rollout ${rolloutId}: step ${state.step + 1} was stored by another run; stopping this one`,
       );
   }
 }
