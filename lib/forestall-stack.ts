@@ -4,6 +4,7 @@ import type { Config } from '../lambda/core/config';
 import { Intake } from './intake';
 import { Ledger } from './ledger';
 import { Reporting } from './reporting';
+import { Rollout } from './rollout';
 
 export interface ForestallStackProps extends StackProps {
   /** The validated operator config (parsed once in bin/forestall.ts). */
@@ -18,6 +19,7 @@ export class ForestallStack extends Stack {
   readonly ledger: Ledger;
   readonly reporting: Reporting;
   readonly intake: Intake;
+  readonly rollout: Rollout;
 
   constructor(scope: Construct, id: string, props: ForestallStackProps) {
     super(scope, id, props);
@@ -34,6 +36,15 @@ export class ForestallStack extends Stack {
       bus: this.reporting.bus,
       ...(this.reporting.topic ? { alarmTopic: this.reporting.topic } : {}),
     });
+    this.rollout = new Rollout(this, 'Rollout', {
+      config: props.config,
+      configSource: props.configSource,
+      table: this.ledger.table,
+      bus: this.reporting.bus,
+      ...(this.reporting.topic ? { alarmTopic: this.reporting.topic } : {}),
+    });
+    this.intake.startsRollouts(this.rollout.stateMachineArn);
+    new CfnOutput(this, 'RolloutStateMachineArn', { value: this.rollout.stateMachineArn });
     new CfnOutput(this, 'PollFunctionName', { value: this.intake.poll.functionName });
     new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
     new CfnOutput(this, 'EventLogGroup', { value: this.reporting.eventLog.logGroupName });

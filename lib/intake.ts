@@ -8,6 +8,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -87,6 +88,16 @@ export class Intake extends Construct {
       ],
     });
     this.alarms(props);
+  }
+
+  /** The poll and the Health intake start a Region's rollout (FORESTALL_STATE_MACHINE, states:StartExecution). */
+  startsRollouts(stateMachineArn: string): void {
+    for (const fn of [this.poll, this.healthIntake]) {
+      fn.addEnvironment('FORESTALL_STATE_MACHINE', stateMachineArn);
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachineArn] }),
+      );
+    }
   }
 
   private alarms(props: IntakeProps): void {

@@ -3,10 +3,13 @@
  * adapter per watched Region (its instance-type cache lives as long as the container). Clients are traced.
  */
 import type { Context } from 'aws-lambda';
-import { countRetries, createClients } from '../aws/clients';
+import { type Clients, countRetries, createClients } from '../aws/clients';
 import { Ec2Fleet } from '../aws/ec2-fleet';
 import { DynamoNoticeLedger } from '../aws/notice-ledger';
+import { DynamoRegionRollouts } from '../aws/region-rollouts';
 import { EventBridgeReporter } from '../aws/reporter';
+import { DynamoRolloutLedger } from '../aws/rollout-ledger';
+import type { Ports } from '../core/ports';
 import { type HandlerEnv, readEnv } from './env';
 import { logger, tracer } from './observability';
 import type { SyncDeps } from './sync';
@@ -24,9 +27,19 @@ const countRetry = (n: number) => {
   retries += n;
 };
 
+/**
+ * The handlers' clock. Only the end-to-end suite replaces `now` (it runs days of rollout in seconds, with the
+ * moto launcher's clock moved alike); everything else reads the real time through it.
+ */
+export const clock = { now: (): number => Date.now() };
+
 interface Wiring {
   readonly env: HandlerEnv;
+  readonly ledger: DynamoNoticeLedger;
+  readonly regions: DynamoRegionRollouts;
   depsFor(region: string): SyncDeps;
+  /** The rollout machine's ports for one watched Region (ledger, bus and approvals in the home Region). */
+  portsFor(region: string): Ports;
 }
 
 let wiring: Wiring | undefined;
@@ -37,24 +50,43 @@ export function wired(): Wiring {
   const home = createClients(env.homeRegion, trace);
   const ledger = new DynamoNoticeLedger(home.ledger, env.table);
   const reporter = new EventBridgeReporter(home.events, env.bus);
+  const rollouts = new DynamoRolloutLedger(home.ledger, env.table);
   const fleets = new Map<string, Ec2Fleet>();
-  wiring = {
-    env,
-    depsFor(region) {
-      let fleet = fleets.get(region);
-      if (!fleet) {
-        const c = region === env.homeRegion ? home : createClients(region, trace);
-        fleet = new Ec2Fleet(region, countRetries(c.ec2Read, countRetry), c.ec2Write, {
-          onThrottle: () => countRetry(1),
-          onRejected: (rejected) => logger.warn('EC2 output not understood', { region, rejected }),
-          ...(env.pageSize ? { pageSize: env.pageSize } : {}),
-        });
-        fleets.set(region, fleet);
-      }
-      return { fleet, ledger, reporter };
-    },
+  const clientsFor = (region: string): Clients =>
+    region === env.homeRegion ? home : createClients(region, trace);
+  const fleetFor = (region: string): Ec2Fleet => {
+    let fleet = fleets.get(region);
+    if (!fleet) {
+      const c = clientsFor(region);
+      fleet = new Ec2Fleet(region, countRetries(c.ec2Read, countRetry), c.ec2Write, {
+        onThrottle: () => countRetry(1),
+        onRejected: (rejected) => logger.warn('EC2 output not understood', { region, rejected }),
+        ...(env.pageSize ? { pageSize: env.pageSize } : {}),
+      });
+      fleets.set(region, fleet);
+    }
+    return fleet;
   };
-  return wiring;
+  const w: Wiring = {
+    env,
+    ledger,
+    regions: new DynamoRegionRollouts(home.ledger, env.table),
+    depsFor: (region) => ({ fleet: fleetFor(region), ledger, reporter }),
+    portsFor: (region) => ({
+      clock: {
+        now: () => clock.now(),
+        sleepUntil: async () => {
+          throw new Error('a Lambda never sleeps: Step Functions waits in a Wait state');
+        },
+      },
+      fleet: fleetFor(region),
+      ledger: rollouts,
+      reporter,
+      approvals: { request: async () => {}, decision: async () => undefined },
+    }),
+  };
+  wiring = w;
+  return w;
 }
 
 /** The account the function runs in, from its ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME). */
