@@ -260,7 +260,7 @@ export class Rollout extends Construct {
       definitionBody: DefinitionBody.fromChainable(start),
       tracingEnabled: true,
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
-      comment: 'Forestall rollout: one execution per batch (and per 400 turns), handed off by name',
+      comment: 'Forestall rollout: one execution per batch (and per 200 turns), handed off by name',
     });
     // StartNext starts the next execution of this same state machine (named by ARN: no token cycle).
     machine.addToRolePolicy(

@@ -23,6 +23,7 @@ import {
 import { simPorts } from './ports';
 import { Rng } from './rng';
 import { buildFleet, regionOf, type Scenario } from './scenario';
+import { type ExecutionTrace, runRolloutByTurns } from './sfn-driver';
 
 export { peakByGroup } from './outcome';
 
@@ -72,6 +73,8 @@ export interface SimulationRun {
   /** The outages of the same fleet where nobody acts (AWS's own schedule). */
   readonly awsOnlyOutages: readonly Outage[];
   readonly groupsById: ReadonlyMap<string, readonly string[]>;
+  /** With `driver: 'turns'`: the Step Functions executions the rollout took. */
+  readonly executions?: readonly ExecutionTrace[];
 }
 
 export interface SimulateOptions {
@@ -80,6 +83,11 @@ export interface SimulateOptions {
   readonly approvals?: ApprovalPort;
   /** Called with the plan before the rollout starts (the CLI prints it). */
   readonly onPlan?: (plan: Plan) => void;
+  /**
+   * `turns`: drive the rollout as the Step Functions state machine does (sim/sfn-driver.ts) and report its
+   * executions; default `local`, the in-process loop. Both run the same machine.
+   */
+  readonly driver?: 'local' | 'turns';
 }
 
 export async function simulate(
@@ -100,11 +108,20 @@ export async function simulate(
   const plan = planRollout(notices, facts, config, world.now);
   opts.onPlan?.(plan);
   const limits = groupLimits(facts, config);
-  const rollout = await runLocalRollout(plan, config, ports, {
-    region: scenario.region,
-    limits,
-    ...(opts.progress ? { progress: opts.progress } : {}),
-  });
+  let executions: readonly ExecutionTrace[] | undefined;
+  let rollout: RolloutResult;
+  if (opts.driver === 'turns') {
+    ({ result: rollout, executions } = await runRolloutByTurns(plan, config, ports, {
+      region: scenario.region,
+      limits,
+    }));
+  } else {
+    rollout = await runLocalRollout(plan, config, ports, {
+      region: scenario.region,
+      limits,
+      ...(opts.progress ? { progress: opts.progress } : {}),
+    });
+  }
 
   // Let AWS perform whatever is left, then measure both worlds over the same span.
   const end = Math.max(world.now, world.lastEventTime()) + 3 * HOUR;
@@ -136,6 +153,7 @@ export async function simulate(
     outages,
     awsOnlyOutages,
     groupsById,
+    ...(executions ? { executions } : {}),
   };
 }
 

@@ -105,9 +105,10 @@ function progressLine(type: string, d: Readonly<Record<string, unknown>>, time: 
   return '';
 }
 
+/** The result of an ended rollout, read from its state and the ledger's history. */
 const OUTCOME_KINDS = new Set(['verified', 'failed', 'dropped', 'dry-run', 'moved']);
 
-function resultOf(state: RolloutState, history: readonly LedgerEntry[]): RolloutResult {
+export function resultOf(state: RolloutState, history: readonly LedgerEntry[]): RolloutResult {
   const last = new Map<string, ItemOutcome>();
   const fellBack = new Set<string>();
   for (const e of history) {

@@ -38,10 +38,10 @@ export type TurnOutput = TurnInput & Move;
 
 /**
  * Step tasks per execution before it hands off. A turn costs at most 9 history events (Task 5, Choice 2,
- * Wait 2; an approval wait 6 instead of the Wait), so an execution stays under 400 × 9 + a few ≈ 3,600
+ * Wait 2; an approval wait 6 instead of the Wait), so an execution stays under 200 × 9 + a few ≈ 1,800
  * events, whatever the rollout's size (Standard executions fail at 25,000).
  */
-export const MAX_TURNS = 400;
+export const MAX_TURNS = 200;
 
 /** Step Functions names: ≤ 80 characters of [A-Za-z0-9-_]. */
 export function executionName(input: Pick<TurnInput, 'rolloutId' | 'batch' | 'part'>): string {
@@ -69,4 +69,43 @@ export function handoff(input: TurnInput, rolloutBatch: number): Move | undefine
     return { next: 'handoff', nextName: executionName(nextInput), nextInput };
   }
   return undefined;
+}
+
+/**
+ * History events Step Functions writes, per state visited (the state machine in lib/rollout.ts; AWS's
+ * history event types): a Lambda Task 5 (TaskStateEntered, LambdaFunctionScheduled, LambdaFunctionStarted,
+ * LambdaFunctionSucceeded, TaskStateExited) and 3 more per failed attempt retried; a service-integration
+ * Task (the approval wait, the next execution's start) 6 (TaskStateEntered, TaskScheduled, TaskStarted,
+ * TaskSubmitted, TaskSucceeded, TaskStateExited); a Choice, Wait or Succeed 2; the execution 2 (started,
+ * succeeded). The end-to-end suite counts the same events on its runs and checks them against this.
+ */
+export const HISTORY_EVENTS = {
+  execution: 2,
+  lambdaTask: 5,
+  retriedAttempt: 3,
+  integrationTask: 6,
+  flowState: 2,
+} as const;
+
+/** The turns an execution took, as the history bound needs them. */
+export interface ExecutionShape {
+  /** Whether this execution planned the rollout (the first one). */
+  readonly planned: boolean;
+  readonly turns: number;
+  readonly waits: number;
+  readonly approvals: number;
+  /** Ended by starting the next execution (else: the rollout ended). */
+  readonly handedOff: boolean;
+  /** Failed Lambda attempts retried by the state machine. */
+  readonly retries?: number;
+}
+
+/** The history events of one execution of that shape. */
+export function historyEvents(e: ExecutionShape): number {
+  const h = HISTORY_EVENTS;
+  const start = h.flowState + (e.planned ? h.lambdaTask : 0); // the Start choice, then Plan
+  const turns = e.turns * (h.lambdaTask + h.flowState); // Step, then the Next choice
+  const waits = e.waits * h.flowState + e.approvals * h.integrationTask;
+  const end = (e.handedOff ? h.integrationTask : 0) + h.flowState; // StartNext, then HandedOff or Done
+  return h.execution + start + turns + waits + end + (e.retries ?? 0) * h.retriedAttempt;
 }

@@ -8,6 +8,8 @@ export interface HandlerEnv {
   readonly bus: string;
   readonly homeRegion: string;
   readonly config: Config;
+  /** The rollout state machine; without it (tests of detection alone) no rollout is started. */
+  readonly stateMachineArn?: string;
   /** MaxResults of whole-Region Describe pages (tests set it low to exercise pagination). */
   readonly pageSize?: number;
 }
@@ -20,11 +22,13 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): HandlerEnv {
   const page = env.FORESTALL_PAGE_SIZE;
+  const machine = env.FORESTALL_STATE_MACHINE;
   return Object.freeze({
     table: required(env, 'FORESTALL_TABLE'),
     bus: required(env, 'FORESTALL_BUS'),
     homeRegion: required(env, 'AWS_REGION'),
     config: parseConfig(JSON.parse(required(env, 'FORESTALL_CONFIG')), 'FORESTALL_CONFIG'),
     ...(page ? { pageSize: Number(page) } : {}),
+    ...(machine ? { stateMachineArn: machine } : {}),
   });
 }

@@ -6,11 +6,12 @@ import type { Context } from 'aws-lambda';
 import { healthLooks } from '../core/health';
 import { logger } from './observability';
 import { type SyncSummary, syncNotices } from './sync';
-import { accountOf, wired } from './wiring';
+import { startRolloutIfDue } from './trigger';
+import { accountOf, clock, wired } from './wiring';
 
 /** One EventBridge event, or several (a batch redriven from the dead-letter queue). */
 export async function handler(event: unknown, context: Context): Promise<SyncSummary[]> {
-  const { env, depsFor } = wired();
+  const { env, depsFor, trigger } = wired();
   const account = accountOf(context);
   const { looks, dropped } = healthLooks(Array.isArray(event) ? event : [event]);
   for (const d of dropped) logger.info('Health event not acted on', d);
@@ -31,7 +32,7 @@ export async function handler(event: unknown, context: Context): Promise<SyncSum
       });
       continue;
     }
-    const now = Date.now();
+    const now = clock.now();
     const summary = await syncNotices(depsFor(look.region), {
       region: look.region,
       instanceIds: look.instanceIds,
@@ -39,7 +40,14 @@ export async function handler(event: unknown, context: Context): Promise<SyncSum
       now,
       ...(account ? { account } : {}),
     });
-    logger.info('looked after Health notice', { eventArn: look.eventArn, region: look.region, ...summary });
+    // An expedited notice must not wait for the next poll: start the Region's rollout now if one is due.
+    const rollout = trigger ? await startRolloutIfDue(trigger, look.region, clock.now()) : undefined;
+    logger.info('looked after Health notice', {
+      eventArn: look.eventArn,
+      region: look.region,
+      ...summary,
+      rollout,
+    });
     out.push(summary);
   }
   return out;

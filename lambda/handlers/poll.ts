@@ -6,7 +6,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { logger, metrics } from './observability';
 import { type SyncSummary, syncNotices } from './sync';
-import { accountOf, takeApiRetries, wired } from './wiring';
+import { startRolloutIfDue, type TriggerResult } from './trigger';
+import { accountOf, clock, takeApiRetries, wired } from './wiring';
+
+/** What a poll found in a Region, and whether it started (or why it did not start) a rollout there. */
+export type PollResult = SyncSummary & { readonly rollout?: TriggerResult };
 
 /** Longer than a poll of a large fleet takes; an expired lock lets the next poll run. */
 const LOCK_TTL_MS = 10 * 60_000;
@@ -14,13 +18,13 @@ const LOCK_TTL_MS = 10 * 60_000;
 export async function handler(
   _event: unknown,
   context: Context,
-): Promise<Record<string, SyncSummary | 'busy'>> {
-  const { env, depsFor } = wired();
+): Promise<Record<string, PollResult | 'busy'>> {
+  const { env, depsFor, trigger } = wired();
   const account = accountOf(context);
-  const out: Record<string, SyncSummary | 'busy'> = {};
+  const out: Record<string, PollResult | 'busy'> = {};
   for (const region of env.config.regions) {
     const deps = depsFor(region);
-    const started = Date.now();
+    const started = clock.now();
     if (!(await deps.ledger.acquireLock(region, context.awsRequestId, started, LOCK_TTL_MS))) {
       logger.warn('another poll holds the lock', { region });
       out[region] = 'busy';
@@ -33,8 +37,9 @@ export async function handler(
         now: started,
         ...(account ? { account } : {}),
       });
-      out[region] = summary;
-      logger.info('polled', { region, ...summary });
+      const rollout = trigger ? await startRolloutIfDue(trigger, region, clock.now()) : undefined;
+      out[region] = { ...summary, ...(rollout ? { rollout } : {}) };
+      logger.info('polled', { region, ...summary, rollout });
       const m = metrics.singleMetric();
       m.addDimension('region', region);
       m.addMetric('PollDuration', MetricUnit.Milliseconds, Date.now() - started);

@@ -13,6 +13,7 @@ import type { Ports } from '../core/ports';
 import { type HandlerEnv, readEnv } from './env';
 import { logger, tracer } from './observability';
 import type { SyncDeps } from './sync';
+import { sfnClient, type TriggerDeps } from './trigger';
 
 const trace = <C>(client: C): C => tracer.captureAWSv3Client(client);
 
@@ -40,6 +41,8 @@ interface Wiring {
   depsFor(region: string): SyncDeps;
   /** The rollout machine's ports for one watched Region (ledger, bus and approvals in the home Region). */
   portsFor(region: string): Ports;
+  /** What starting a rollout needs; undefined when no state machine is configured. */
+  readonly trigger?: TriggerDeps;
 }
 
 let wiring: Wiring | undefined;
@@ -85,8 +88,20 @@ export function wired(): Wiring {
       approvals: { request: async () => {}, decision: async () => undefined },
     }),
   };
-  wiring = w;
-  return w;
+  wiring = env.stateMachineArn
+    ? {
+        ...w,
+        trigger: {
+          config: env.config,
+          notices: ledger,
+          regions: w.regions,
+          planned: async (rolloutId) => (await rollouts.loadStep(rolloutId)) !== undefined,
+          sfn: trace(sfnClient(env.homeRegion)),
+          stateMachineArn: env.stateMachineArn,
+        },
+      }
+    : w;
+  return wiring;
 }
 
 /** The account the function runs in, from its ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME). */

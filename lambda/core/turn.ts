@@ -1,0 +1,70 @@
+/**
+ * One Step Functions turn of a rollout, as the step handler runs it (and tests run it against the
+ * simulator): step the stored rollout (execute, advance, store) while no wait is due and time is left, then
+ * say what the state machine does next (lambda/core/sfn-moves.ts). No clock reads: `now` and the time budget
+ * come from the ports and the caller.
+ */
+import type { Config } from './config';
+import type { Ports } from './ports';
+import { handoff, type TurnInput, type TurnOutput, type WaitMove } from './sfn-moves';
+import { advanceStoredStep, type ExecutedStep, executeStoredStep } from './stepper';
+
+/** Shorter waits are not worth a Wait state (two history events and a transition): step on at once. */
+export const MIN_WAIT_MS = 1_000;
+
+export interface TurnHooks {
+  /** Whether the invocation still has time for another step; false makes the turn end with `continue`. */
+  readonly hasTime: () => boolean;
+  /** Told about each executed step (metrics), before the turn decides what next. */
+  readonly onExecuted?: (executed: ExecutedStep) => void;
+  /** Told when another run stored a step first (the turn reloads and goes on). */
+  readonly onLostRace?: () => void;
+}
+
+export interface TurnResult {
+  readonly output: TurnOutput;
+  /** Machine steps advanced in this turn. */
+  readonly steps: number;
+  /** The rollout's status and halt reason when the turn ends with `done`. */
+  readonly ended?: { readonly status: 'completed' | 'halted'; readonly reason?: string };
+}
+
+export async function runTurn(
+  ports: Ports,
+  config: Config,
+  input: TurnInput,
+  hooks: TurnHooks,
+): Promise<TurnResult> {
+  const turn: TurnInput = { ...input, turns: input.turns + 1 };
+  for (let steps = 0; ; steps++) {
+    const executed = await executeStoredStep(ports, input.rolloutId);
+    hooks.onExecuted?.(executed);
+    const { state } = executed;
+    if (state.status !== 'running') {
+      const status = state.status === 'halted' ? 'halted' : 'completed';
+      return {
+        output: { ...turn, next: 'done', status },
+        steps,
+        ended: { status, ...(state.haltReason === undefined ? {} : { reason: state.haltReason }) },
+      };
+    }
+    const move = handoff(input, state.batch) ?? (await waitingMove(ports, executed));
+    if (move) return { output: { ...turn, ...move }, steps };
+    if (!(await advanceStoredStep(ports, config, executed))) hooks.onLostRace?.();
+    if (!hooks.hasTime()) return { output: { ...turn, next: 'continue' }, steps: steps + 1 };
+  }
+}
+
+/**
+ * The wait an executed step ends with, if the state machine should do it: an approval nobody answered yet
+ * (unless an operator asked to halt: the machine then acts on the halt now), or a wake-up time ahead.
+ */
+async function waitingMove(ports: Ports, executed: ExecutedStep): Promise<WaitMove | undefined> {
+  if (executed.awaitingApproval && (await ports.ledger.haltRequested(executed.state.rolloutId)) === undefined)
+    return { next: 'approval', approvalBatch: executed.awaitingApproval.batch };
+  const answered = executed.observations.some((o) => o.kind === 'approval');
+  const now = ports.clock.now();
+  if (!answered && executed.waitUntil !== undefined && executed.waitUntil - now >= MIN_WAIT_MS)
+    return { next: 'wait', wakeAt: new Date(executed.waitUntil).toISOString() };
+  return undefined;
+}
