@@ -63,6 +63,7 @@ interface InstanceTargetGroup {
   readonly groups: readonly string[];
 }
 
+/** The DrainPort in AWS (see the file comment); `groupTags` serves OptInDrain's re-check. */
 export class AwsDrain implements DrainPort {
   private readonly env: CallEnv;
   private readonly pageSize: number;
