@@ -5,10 +5,14 @@
  *
  * Mutating EC2 calls get a client that never retries by itself: throttling is retried by the fleet adapter
  * (batch.ts withThrottleRetry), and a timeout or 5xx must not be re-sent blindly (a reboot AWS already
- * accepted would be sent twice), so the SDK's automatic retry of those is off for them.
+ * accepted would be sent twice), so the SDK's automatic retry of those is off for them. The same holds for
+ * the drain's mutating calls (EnterStandby/ExitStandby, RegisterTargets/DeregisterTargets): the drain
+ * adapter retries throttling and ResourceContention itself and never re-sends a timeout or 5xx.
  */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -20,6 +24,14 @@ export interface Clients {
   readonly ec2Read: EC2Client;
   /** Reboot/Stop/Start/ModifyInstanceEventStartTime: one attempt; the adapter classifies the error. */
   readonly ec2Write: EC2Client;
+  /** DescribeAutoScalingGroups: adaptive retries. */
+  readonly autoScalingRead: AutoScalingClient;
+  /** EnterStandby/ExitStandby: one attempt; the drain adapter classifies the error. */
+  readonly autoScalingWrite: AutoScalingClient;
+  /** DescribeTargetGroups/DescribeTargetGroupAttributes/DescribeTargetHealth: adaptive retries. */
+  readonly elbRead: ElasticLoadBalancingV2Client;
+  /** RegisterTargets/DeregisterTargets: one attempt; the drain adapter classifies the error. */
+  readonly elbWrite: ElasticLoadBalancingV2Client;
   readonly ledger: DynamoDBDocumentClient;
   readonly events: EventBridgeClient;
 }
@@ -37,6 +49,10 @@ export function createClients(region: string, wrap: ClientWrapper = (c) => c): C
   return {
     ec2Read: wrap(new EC2Client(clientConfig(region))),
     ec2Write: wrap(new EC2Client(clientConfig(region, 1))),
+    autoScalingRead: wrap(new AutoScalingClient(clientConfig(region))),
+    autoScalingWrite: wrap(new AutoScalingClient(clientConfig(region, 1))),
+    elbRead: wrap(new ElasticLoadBalancingV2Client(clientConfig(region))),
+    elbWrite: wrap(new ElasticLoadBalancingV2Client(clientConfig(region, 1))),
     ledger: DynamoDBDocumentClient.from(wrap(new DynamoDBClient(clientConfig(region))), {
       marshallOptions: { removeUndefinedValues: true },
     }),

@@ -14,6 +14,7 @@ const groupsSchema = z.looseObject({
       DesiredCapacity: z.number(),
       Instances: z.array(z.looseObject({ InstanceId: z.string(), LifecycleState: z.string() })).default([]),
       TargetGroupARNs: z.array(z.string()).default([]),
+      Tags: z.array(z.looseObject({ Key: z.string(), Value: z.string().default('') })).default([]),
     }),
   ),
 });
@@ -39,6 +40,21 @@ export function parseTargetGroupAttachments(page: unknown): Map<string, string[]
   for (const g of r.data.AutoScalingGroups)
     for (const arn of g.TargetGroupARNs) out.set(arn, [...(out.get(arn) ?? []), g.AutoScalingGroupName]);
   return out;
+}
+
+/**
+ * `DescribeAutoScalingGroups` output (one page) → group name → its tags. The opt-in re-check reads them just
+ * before EnterStandby (IAM's `aws:ResourceTag` condition looks at the group's tags too).
+ */
+export function parseGroupTags(page: unknown): Map<string, Readonly<Record<string, string>>> {
+  const r = groupsSchema.safeParse(page);
+  if (!r.success) throw new Error('not DescribeAutoScalingGroups output: no AutoScalingGroups array');
+  return new Map(
+    r.data.AutoScalingGroups.map((g) => [
+      g.AutoScalingGroupName,
+      Object.fromEntries(g.Tags.map((t) => [t.Key, t.Value])),
+    ]),
+  );
 }
 
 const targetGroupsSchema = z.looseObject({

@@ -1,4 +1,5 @@
 /** How a mutating call's error is read: throttled (retry), refused (split), or ambiguous (never re-sent). */
+import { ResourceContentionFault } from '@aws-sdk/client-auto-scaling';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import { classifyError, describeError } from '../../lambda/aws/errors';
 
@@ -23,6 +24,18 @@ describe('classifyError', () => {
     expect(classifyError(ec2Error(name, status, fault))).toBe(
       kind === 'client' && fault === 'client' ? 'client' : kind,
     );
+  });
+
+  it('Auto Scaling: Throttling and ResourceContention (HTTP 500, nothing happened) are retried; ValidationError splits', () => {
+    const contention = new ResourceContentionFault({
+      $metadata: { httpStatusCode: 500 },
+      message: 'pending',
+    });
+    expect(classifyError(contention)).toBe('throttle');
+    expect(classifyError(ec2Error('ResourceContention', 500, 'server'))).toBe('throttle');
+    expect(classifyError(ec2Error('Throttling', 400, 'client'))).toBe('throttle');
+    expect(classifyError(ec2Error('ValidationError', 400, 'client'))).toBe('client');
+    expect(classifyError(ec2Error('InternalFailure', 500, 'server'))).toBe('ambiguous');
   });
 
   it('a timeout or a lost connection (no HTTP status) is ambiguous', () => {

@@ -368,6 +368,127 @@ def exit_with_parent() -> None:
             os._exit(0)
 
 
+# ================================================================ Auto Scaling and ELBv2 (the drain adapter)
+# Added for lambda/aws/asg-drain.ts (test/aws/drain.test.ts, test/aws/opt-in.test.ts). moto 5.2 serves
+# DescribeAutoScalingGroups (with Tags, paginated), EnterStandby/ExitStandby, DescribeTargetGroups,
+# DescribeTargetGroupAttributes, DescribeTargetHealth and Register/DeregisterTargets, but:
+# - its request log above keeps query parameters for EC2 only: Auto Scaling and ELBv2 requests get theirs
+#   here (so tests count instance ids per EnterStandby at the server);
+# - EnterStandby/ExitStandby check nothing: here they refuse, as AWS does (AWS-FACTS section 9), more than
+#   20 ids, an unknown group (moto answered HTTP 500), an instance not in the group or not in the required
+#   lifecycle state, a decrement below MinSize, and an ExitStandby that would raise desired past MaxSize;
+# - DescribeTargetGroups ignores PageSize and never returns NextMarker: here it pages (Marker = index).
+
+from moto.autoscaling.exceptions import ValidationError as AutoScalingValidationError  # noqa: E402
+from moto.autoscaling.responses import AutoScalingResponse  # noqa: E402
+from moto.elbv2.exceptions import ELBClientError  # noqa: E402
+from moto.elbv2.responses import ELBV2Response  # noqa: E402
+
+PARAM_LOGGED_SERVICES = {"autoscaling", "elbv2"}
+STANDBY_MAX_IDS = 20
+logged_call_action = BaseResponse.call_action
+
+
+def call_action_with_params(self: BaseResponse) -> Any:
+    """The logged call, plus the query parameters of an Auto Scaling or ELBv2 request in its log entry.
+    The lock (re-entrant) is held across the call so that the entry found is this request's."""
+    if getattr(self, "service_name", "") not in PARAM_LOGGED_SERVICES:
+        return logged_call_action(self)
+    params = {k: v[0] for k, v in self.querystring.items() if k not in ("Action", "Version")}
+    with LOCK:
+        before = len(REQUESTS)
+        result = logged_call_action(self)
+        if len(REQUESTS) > before:
+            REQUESTS[before]["params"] = params
+    return result
+
+
+def standby_members(self: AutoScalingResponse, lifecycle: str) -> tuple[Any, list[Any]]:
+    """The group and the named members, after the checks AWS makes before EnterStandby/ExitStandby."""
+    name = self._get_param("AutoScalingGroupName")
+    ids = self._get_param("InstanceIds", [])
+    if not 1 <= len(ids) <= STANDBY_MAX_IDS:
+        raise AutoScalingValidationError(
+            "1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: "
+            f"Member must have length between 1 and {STANDBY_MAX_IDS}"
+        )
+    group = self.autoscaling_backend.autoscaling_groups.get(name)
+    if group is None:
+        raise AutoScalingValidationError(
+            f"AutoScalingGroup name not found - AutoScalingGroup '{name}' not found"
+        )
+    by_id = {state.instance.id: state for state in group.instance_states}
+    members = []
+    for instance_id in dict.fromkeys(ids):
+        state = by_id.get(instance_id)
+        if state is None:
+            raise AutoScalingValidationError(
+                f"The instance {instance_id} is not part of Auto Scaling group {name}."
+            )
+        if state.lifecycle_state != lifecycle:
+            raise AutoScalingValidationError(f"The instance {instance_id} is not in {lifecycle}.")
+        members.append(state)
+    return group, members
+
+
+def sizes(group: Any) -> str:
+    return (
+        f"AutoScalingGroup {group.name} has min-size={group.min_size}, max-size={group.max_size}, "
+        f"and desired-size={group.desired_capacity}."
+    )
+
+
+original_enter_standby = AutoScalingResponse.enter_standby
+original_exit_standby = AutoScalingResponse.exit_standby
+
+
+def enter_standby(self: AutoScalingResponse) -> Any:
+    group, members = standby_members(self, "InService")
+    decrement = self._get_bool_param("ShouldDecrementDesiredCapacity")
+    if decrement and group.desired_capacity - len(members) < group.min_size:
+        raise AutoScalingValidationError(
+            f"{sizes(group)} To place into standby {len(members)} instances, please update the "
+            "AutoScalingGroup sizes appropriately."
+        )
+    return original_enter_standby(self)
+
+
+def exit_standby(self: AutoScalingResponse) -> Any:
+    group, members = standby_members(self, "Standby")
+    if group.desired_capacity + len(members) > group.max_size:
+        raise AutoScalingValidationError(
+            f"{sizes(group)} To bring {len(members)} instances out of standby, please update the "
+            "AutoScalingGroup sizes appropriately."
+        )
+    return original_exit_standby(self)
+
+
+original_describe_target_groups = ELBV2Response.describe_target_groups
+
+
+def describe_target_groups(self: ELBV2Response) -> Any:
+    """moto's answer, one page of PageSize target groups from Marker (an index) on, with NextMarker."""
+    page_size = self._get_param("PageSize")
+    result = original_describe_target_groups(self)
+    if page_size is None:
+        return result
+    if not 1 <= int(page_size) <= 400:
+        raise ELBClientError("ValidationError", "PageSize must be between 1 and 400")
+    groups = list(result.result["TargetGroups"])  # type: ignore[index]
+    start = int(self._get_param("Marker") or 0)
+    end = start + int(page_size)
+    page: dict[str, Any] = {"TargetGroups": groups[start:end]}
+    if end < len(groups):
+        page["NextMarker"] = str(end)
+    return ActionResult(page)
+
+
+BaseResponse.call_action = call_action_with_params  # type: ignore[method-assign]
+AutoScalingResponse.enter_standby = enter_standby  # type: ignore[method-assign]
+AutoScalingResponse.exit_standby = exit_standby  # type: ignore[method-assign]
+ELBV2Response.describe_target_groups = describe_target_groups  # type: ignore[method-assign]
+
+
 if __name__ == "__main__":
     threading.Thread(target=exit_with_parent, daemon=True).start()
     main(sys.argv[1:])
