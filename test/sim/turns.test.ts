@@ -65,7 +65,7 @@ describe('the Step Functions driver on the simulator', () => {
     // Even if every Step attempt failed and was retried 5 times (the Retry's maximum), under the bar.
     const withRetries = Math.max(...shapes.map((e) => historyEvents({ ...e, retries: 5 * e.turns })));
     process.stdout.write(
-      `100k notices: ${run.plan.batches.length} batches, ${executions.length} executions, max ${Math.max(...executions.map((e) => e.turns))} turns, max ${worst} history events (${withRetries} if every turn retried 5 times)\n`,
+      `100k notices: ${run.plan.batches.length} batches, halted ${run.outcome.halted} ${run.rollout.haltReason}, cleared ${run.outcome.clearedByForestall}, ${executions.length} executions, max ${Math.max(...executions.map((e) => e.turns))} turns, max ${worst} history events (${withRetries} if every turn retried 5 times)\n`,
     );
     expect(executions.every((e) => e.turns <= MAX_TURNS)).toBe(true);
     expect(worst).toBeLessThan(HISTORY_BAR);
