@@ -29,7 +29,8 @@ if (!hasMoto && required) {
 const projects = awsOnly ? ['moto'] : hasMoto ? ['unit', 'moto'] : ['unit'];
 const r = spawnSync(
   process.execPath,
-  [require.resolve('jest/bin/jest'), '--selectProjects', ...projects, ...jestArgs],
+  // The paths first: --selectProjects takes every word after it as a project name.
+  [require.resolve('jest/bin/jest'), ...jestArgs, '--selectProjects', ...projects],
   {
     stdio: 'inherit',
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
