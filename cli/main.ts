@@ -1,14 +1,22 @@
 /** The `forestall` operator CLI. `run` is side-effect free apart from `io`, so tests call it in-process. */
 import { Command, CommanderError } from 'commander';
+import { awsErrorLine, type OperatorAws, OperatorSession } from './aws';
 import { type Output, UsageError } from './io';
+import { registerOperatorCommands } from './operate';
 import { runPlan } from './plan';
 import { runSimulate } from './simulate';
 
+/**
+ * `aws`: the clients the operator commands (approve, halt, status, release) use; by default built from the
+ * SDK's default chain when one of them runs, and closed when it ends.
+ */
 export async function run(
   argv: readonly string[],
   io: Output,
   clock: () => number = Date.now,
+  aws?: OperatorAws,
 ): Promise<number> {
+  const session = new OperatorSession(aws);
   const program = new Command('forestall')
     .description('Get ahead of Amazon EC2 scheduled maintenance.')
     .exitOverride()
@@ -48,6 +56,8 @@ export async function run(
     )
     .action(async (opts) => runSimulate(opts, io));
 
+  registerOperatorCommands(program, io, clock, session);
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -60,7 +70,14 @@ export async function run(
       io.err(`forestall: ${e.message}`);
       return 2;
     }
+    const aws = awsErrorLine(e);
+    if (aws !== undefined) {
+      io.err(`forestall: ${aws}`);
+      return 1;
+    }
     io.err(`forestall: internal error: ${(e as Error).message}`);
     return 1;
+  } finally {
+    session.close();
   }
 }

@@ -29,6 +29,7 @@ if (!hasMoto && required) {
 const projects = awsOnly ? ['moto'] : hasMoto ? ['unit', 'moto'] : ['unit'];
 const r = spawnSync(
   process.execPath,
+  // The paths first: --selectProjects takes every word after it as a project name.
   [require.resolve('jest/bin/jest'), ...jestArgs, '--selectProjects', ...projects],
   {
     stdio: 'inherit',

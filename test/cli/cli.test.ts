@@ -2,6 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { OperatorAws } from '../../cli/aws';
 import { run } from '../../cli/main';
 import { formatPlan } from '../../cli/plan';
 
@@ -341,6 +344,71 @@ describe('forestall simulate', () => {
   it('rejects a bad seed', async () => {
     const r = await cli('simulate', '--scenario', ex('demo/scenario.json'), '--seed', 'abc');
     expect(r).toMatchObject({ code: 2, err: 'forestall: --seed "abc" is not a whole number >= 0' });
+  });
+});
+
+describe('operator commands: usage checked before any AWS call', () => {
+  // Clients that fail the test if a command reaches them: bad flags must be refused offline.
+  const offline = {
+    doc: { send: () => Promise.reject(new Error('reached DynamoDB')) },
+    sfn: { send: () => Promise.reject(new Error('reached Step Functions')) },
+    cfn: { send: () => Promise.reject(new Error('reached CloudFormation')) },
+  } as unknown as OperatorAws;
+  async function operate(...argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await run(argv, { out: (s) => out.push(s), err: (s) => err.push(s) }, Date.now, offline);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  it('lists approve, halt, status and release in the help', async () => {
+    const r = await operate('--help');
+    for (const c of [
+      'approve [options] <rollout>',
+      'halt [options] <rollout>',
+      'status [options]',
+      'release',
+    ])
+      expect(r.out).toContain(c);
+  });
+
+  it.each([
+    [['approve'], "error: missing required argument 'rollout'"],
+    [
+      ['approve', 'fs-1', '--batch', 'two', '--table', 't'],
+      'forestall: --batch "two" is not a whole number >= 0',
+    ],
+    [['halt', 'fs-1', '--table', 't'], "error: required option '--reason <text>' not specified"],
+    [['halt', 'fs-1', '--reason', ' ', '--table', 't'], 'forestall: --reason must say why'],
+    [['release', 'us-east-1', '--table', 't'], "error: required option '--rollout <id>' not specified"],
+  ])('%j exits 2 with one line', async (argv, line) => {
+    const r = await operate(...argv);
+    expect(r).toMatchObject({ code: 2, err: line, out: '' });
+  });
+
+  it('reports an AWS error from an injected client as one line, exit 1', async () => {
+    const denied = Object.assign(new Error('User is not authorized to perform: dynamodb:Query'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    // A real document client (the paginators insist) whose every call is answered offline with the error.
+    const ddb = new DynamoDBClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    ddb.middlewareStack.add(() => () => Promise.reject(denied), { step: 'initialize', name: 'denyAll' });
+    const aws: OperatorAws = { ...offline, doc: DynamoDBDocumentClient.from(ddb) };
+    const err: string[] = [];
+    const code = await run(
+      ['status', '--region', 'us-east-1', '--table', 't'],
+      { out: () => {}, err: (s) => err.push(s) },
+      Date.now,
+      aws,
+    );
+    expect(code).toBe(1);
+    expect(err).toEqual([
+      'forestall: an AWS call failed: AccessDeniedException: User is not authorized to perform: dynamodb:Query',
+    ]);
   });
 });
 

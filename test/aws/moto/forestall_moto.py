@@ -11,7 +11,9 @@ moto_server with what Forestall's tests need and moto lacks (TOOLCHAIN.md), patc
   (seedable per instance), and never an instance-reboot event;
 - a virtual clock (POST /moto-api/forestall/clock {offsetMs}) for the end-to-end suite;
 - a request log (GET /moto-api/forestall/requests, POST .../requests/reset) so tests count calls;
-- injected faults (POST /moto-api/forestall/faults): throttling, 5xx before or after the action took effect.
+- injected faults (POST /moto-api/forestall/faults): throttling, 5xx before or after the action took effect,
+  or any error code (Step Functions' TaskDoesNotExist), in the protocol of the service called;
+- Step Functions requests logged with their JSON input (moto's SendTaskSuccess accepts any token silently).
 
 Run: python3 forestall_moto.py -H 127.0.0.1 -p PORT (the arguments of moto_server).
 AWS documents no error codes for ModifyInstanceEventStartTime's rules; InvalidParameterValue is our guess.
@@ -184,6 +186,16 @@ def error_xml(code: str, message: str) -> str:
     )
 
 
+def error_reply(self: BaseResponse, fault: dict[str, Any], message: str) -> Any:
+    """An injected fault in the request's protocol: JSON for the JSON services (X-Amz-Target: DynamoDB, Step
+    Functions), XML for the query services (EC2), so the SDK maps the code to its exception class."""
+    status = fault["status"]
+    if self.headers.get("X-Amz-Target"):
+        body = json.dumps({"__type": fault["code"], "message": message})
+        return status, {"status": status, "Content-Type": "application/x-amz-json-1.0"}, body
+    return status, {"status": status}, error_xml(fault["code"], message)
+
+
 def take_fault(action: str) -> dict[str, Any] | None:
     with LOCK:
         for f in FAULTS:
@@ -202,14 +214,17 @@ def call_action(self: BaseResponse) -> Any:
     if entry["service"] == "ec2":
         entry["region"] = self.region
         entry["params"] = {k: v[0] for k, v in self.querystring.items() if k not in ("Action", "Version")}
+    elif entry["service"] == "stepfunctions":
+        # Step Functions' JSON input (SendTaskSuccess: taskToken, output), so tests see what was sent.
+        entry["params"] = json.loads(self.body or "{}")
     with LOCK:
         REQUESTS.append(entry)
     fault = take_fault(action)
     if fault and not fault["after"]:
-        return fault["status"], {"status": fault["status"]}, error_xml(fault["code"], "injected")
+        return error_reply(self, fault, "injected")
     result = original_call_action(self)
     if fault:
-        return fault["status"], {"status": fault["status"]}, error_xml(fault["code"], "injected after effect")
+        return error_reply(self, fault, "injected after effect")
     return result
 
 
