@@ -1,8 +1,8 @@
 /**
  * `unit` is offline (no servers). `moto` holds the suites that run against the project's moto launcher
  * (test/aws/moto/forestall_moto.py): `npm test` runs both when moto is installed and says plainly when it
- * skipped `moto` (scripts/test.js); `npm run test:aws` runs `moto` alone. `e2e` holds the synthesized state
- * machine run locally when it lands.
+ * skipped `moto` (scripts/test.js); `npm run test:aws` runs `moto` alone; `npm run test:e2e` runs `e2e` (the
+ * synthesized state machine run locally against the real handlers and moto).
  */
 const transform = { '^.+\\.tsx?$': ['@swc/jest'] };
 const common = { testEnvironment: 'node', transform, setupFiles: ['<rootDir>/test/setup.ts', '<rootDir>/test/aws-env.ts'] };
@@ -12,6 +12,8 @@ module.exports = {
     { ...common, displayName: 'moto', testMatch: ['<rootDir>/test/aws/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/aws/timeout.ts'],
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/aws/timeout.ts'],
+    },
   ],
 };

@@ -2,7 +2,7 @@
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { LedgerApprovals } from '../lambda/aws/approvals';
 import { DynamoNoticeLedger } from '../lambda/aws/notice-ledger';
-import { DynamoRegionRollouts } from '../lambda/aws/region-rollouts';
+import { DynamoRegionRollouts, type RegionRolloutStatus } from '../lambda/aws/region-rollouts';
 import { DynamoRolloutLedger } from '../lambda/aws/rollout-ledger';
 import type { RolloutState } from '../lambda/core/machine/state';
 import { fromRecords } from '../lambda/core/machine/storage';
@@ -31,7 +31,7 @@ export interface NoticeStatus {
 export interface RolloutStatus {
   readonly rolloutId: string;
   /** The Region record: `running`, or `halted` and holding the Region until `forestall release`. */
-  readonly region: 'running' | 'halted';
+  readonly region: RegionRolloutStatus;
   readonly claimedAt: string;
   readonly reason?: string;
   /** The machine's stored state (absent while the rollout's first step is not yet stored). */

@@ -177,11 +177,13 @@ export class Rollout extends Construct {
       stateName: 'Step',
       lambdaFunction: this.step,
       payloadResponseOnly: true,
+      retryOnServiceExceptions: false, // RETRIED below covers them, with States.TaskFailed
     }).addRetry({ errors: RETRIED, interval: Duration.seconds(5), maxAttempts: 6, backoffRate: 2 });
     const plan = new LambdaInvoke(this, 'Plan rollout', {
       stateName: 'Plan',
       lambdaFunction: this.plan,
       payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
       payload: TaskInput.fromObject({ 'rolloutId.$': '$.rolloutId', 'region.$': '$.region' }),
     }).addRetry({ errors: RETRIED, interval: Duration.seconds(5), maxAttempts: 4, backoffRate: 2 });
     const approval = new LambdaInvoke(this, 'Await approval', {
@@ -230,7 +232,7 @@ export class Rollout extends Construct {
       resultPath: JsonPath.DISCARD,
     });
     startNext.next(handedOff);
-    const route = new Choice(this, 'What next', { stateName: 'Next' })
+    const route = new Choice(this, 'What next', { stateName: 'Route' })
       .when(Condition.stringEquals('$.next', 'wait'), wait)
       .when(Condition.stringEquals('$.next', 'approval'), approval)
       .when(Condition.stringEquals('$.next', 'continue'), step)
@@ -245,7 +247,11 @@ export class Rollout extends Construct {
     step.next(route);
     plan.next(step);
     const start = new Choice(this, 'New rollout?', { stateName: 'Start' })
-      .when(Condition.booleanEquals('$.plan', true), plan)
+      .when(
+        // Only the poll's first start carries `plan`; a Choice on a missing path fails the execution.
+        Condition.and(Condition.isPresent('$.plan'), Condition.booleanEquals('$.plan', true)),
+        plan,
+      )
       .otherwise(step);
     const key = new Key(this, 'LogKey', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
     key.grantEncryptDecrypt(new ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`));

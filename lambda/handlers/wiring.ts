@@ -3,9 +3,12 @@
  * adapter per watched Region (its instance-type cache lives as long as the container). Clients are traced.
  */
 import type { Context } from 'aws-lambda';
+import { LedgerApprovals } from '../aws/approvals';
+import { AwsDrain } from '../aws/asg-drain';
 import { type Clients, countRetries, createClients } from '../aws/clients';
 import { Ec2Fleet } from '../aws/ec2-fleet';
 import { DynamoNoticeLedger } from '../aws/notice-ledger';
+import { OptInDrain, OptInFleet } from '../aws/opt-in';
 import { DynamoRegionRollouts } from '../aws/region-rollouts';
 import { EventBridgeReporter } from '../aws/reporter';
 import { DynamoRolloutLedger } from '../aws/rollout-ledger';
@@ -38,6 +41,8 @@ interface Wiring {
   readonly env: HandlerEnv;
   readonly ledger: DynamoNoticeLedger;
   readonly regions: DynamoRegionRollouts;
+  readonly approvals: LedgerApprovals;
+  readonly rollouts: DynamoRolloutLedger;
   depsFor(region: string): SyncDeps;
   /** The rollout machine's ports for one watched Region (ledger, bus and approvals in the home Region). */
   portsFor(region: string): Ports;
@@ -54,6 +59,7 @@ export function wired(): Wiring {
   const ledger = new DynamoNoticeLedger(home.ledger, env.table);
   const reporter = new EventBridgeReporter(home.events, env.bus);
   const rollouts = new DynamoRolloutLedger(home.ledger, env.table);
+  const approvals = new LedgerApprovals(home.ledger, env.table, () => clock.now());
   const fleets = new Map<string, Ec2Fleet>();
   const clientsFor = (region: string): Clients =>
     region === env.homeRegion ? home : createClients(region, trace);
@@ -74,6 +80,8 @@ export function wired(): Wiring {
     env,
     ledger,
     regions: new DynamoRegionRollouts(home.ledger, env.table),
+    approvals,
+    rollouts,
     depsFor: (region) => ({ fleet: fleetFor(region), ledger, reporter }),
     portsFor: (region) => ({
       clock: {
@@ -82,10 +90,17 @@ export function wired(): Wiring {
           throw new Error('a Lambda never sleeps: Step Functions waits in a Wait state');
         },
       },
-      fleet: fleetFor(region),
+      // Every mutating call re-checks the opt-in tag first (IAM's tag condition is the second guard).
+      fleet: new OptInFleet(fleetFor(region), env.config.optInTag),
+      // Made per turn: its cache of target groups lives as long as the turn, not the container.
+      drain: new OptInDrain(
+        new AwsDrain(clientsFor(region), { onThrottle: () => countRetry(1) }),
+        fleetFor(region),
+        env.config.optInTag,
+      ),
       ledger: rollouts,
       reporter,
-      approvals: { request: async () => {}, decision: async () => undefined },
+      approvals,
     }),
   };
   wiring = env.stateMachineArn

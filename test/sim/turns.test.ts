@@ -35,7 +35,7 @@ describe('the Step Functions driver on the simulator', () => {
 
   it('keeps every execution of a 100,000-notice rollout under 6,000 history events', async () => {
     const s = scenario({
-      groups: Array.from({ length: 200 }, (_, k) => ({ name: `svc${k}`, count: 500 })),
+      groups: Array.from({ length: 200 }, (_, k) => ({ asg: `svc${k}`, count: 500, canary: k < 5 ? 2 : 0 })),
       azs: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
       events: {
         affected: 1,
@@ -49,12 +49,20 @@ describe('the Step Functions driver on the simulator', () => {
       maxUnavailablePerGroup: '20%',
       leadTime: 'P9D',
       waves: [
-        { name: 'canary', maxParallel: 10, bake: 'PT10M', failureBudget: 0 },
-        { name: 'all', maxParallel: '100%', bake: 'PT0S', failureBudget: 50 },
+        {
+          name: 'canary',
+          match: { tags: { 'forestall:wave': 'canary' } },
+          maxParallel: 10,
+          bake: 'PT10M',
+          failureBudget: 3,
+        },
+        { name: 'all', maxParallel: '100%', bake: 'PT0S', failureBudget: '10%' },
       ],
     });
     const run = await simulate(s, cfg, { driver: 'turns' });
     expect(run.outcome.notices).toBe(100_000);
+    expect(run.outcome.halted).toBe(false);
+    expect(run.outcome.clearedByForestall).toBeGreaterThan(90_000);
     const executions = run.executions ?? [];
     const shapes = executions.map((e, i) => ({
       ...e,

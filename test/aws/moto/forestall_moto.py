@@ -9,6 +9,7 @@ moto_server with what Forestall's tests need and moto lacks (TOOLCHAIN.md), patc
 - event completion as AWS-FACTS section 1 says: a stop then start moves the host, so the instance's open
   events are gone; a user reboot completes a system-reboot event only when reboot migration succeeds
   (seedable per instance), and never an instance-reboot event;
+- failing status checks on chosen instances (POST /moto-api/forestall/impaired);
 - a virtual clock (POST /moto-api/forestall/clock {offsetMs}) for the end-to-end suite;
 - a request log (GET /moto-api/forestall/requests, POST .../requests/reset) so tests count calls;
 - injected faults (POST /moto-api/forestall/faults): throttling, 5xx before or after the action took effect,
@@ -157,6 +158,18 @@ def set_faults(request: Any, full_url: str, headers: Any) -> Any:
     return reply({"status": "ok"})
 
 
+def set_impaired(request: Any, full_url: str, headers: Any) -> Any:
+    """POST {instanceIds, impaired: bool}: these instances' status checks fail (or pass again) while running."""
+    body = json_body(request)
+    with LOCK:
+        for instance_id in body.get("instanceIds", []):
+            if body.get("impaired", True):
+                IMPAIRED.add(instance_id)
+            else:
+                IMPAIRED.discard(instance_id)
+    return reply({"impaired": sorted(IMPAIRED)})
+
+
 def set_clock(request: Any, full_url: str, headers: Any) -> Any:
     """POST {offsetMs}: the server's clock runs offsetMs ahead of the real one (GET reads it)."""
     if request.method == "POST":
@@ -167,6 +180,7 @@ def set_clock(request: Any, full_url: str, headers: Any) -> Any:
 moto_api_urls.url_paths.update(
     {
         "{0}/moto-api/forestall/clock$": set_clock,
+        "{0}/moto-api/forestall/impaired$": set_impaired,
         "{0}/moto-api/forestall/events$": seed_events,
         "{0}/moto-api/forestall/events/clear$": clear_event,
         "{0}/moto-api/forestall/requests$": requests_log,
@@ -237,9 +251,15 @@ def serial(event: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in event.items()}
 
 
+# instance id -> "impaired": its status checks fail while it runs (a host or OS that never comes back healthy).
+IMPAIRED: set[str] = set()
+
+
 def check_status(instance: Any) -> dict[str, Any]:
     if instance.state != "running":
         return {"Status": "not-applicable"}
+    if instance.id in IMPAIRED:
+        return {"Status": "impaired", "Details": [{"Name": "reachability", "Status": "failed"}]}
     return {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}
 
 

@@ -114,6 +114,11 @@ export class MotoServer {
     await this.call('clock', { offsetMs });
   }
 
+  /** These instances' status checks fail while they run (`impaired: false` heals them). */
+  async setImpaired(instanceIds: readonly string[], impaired = true): Promise<void> {
+    await this.call('impaired', { instanceIds, impaired });
+  }
+
   async requests(): Promise<LoggedRequest[]> {
     return (await this.call<{ requests: LoggedRequest[] }>('requests')).requests;
   }
