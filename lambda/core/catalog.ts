@@ -108,6 +108,10 @@ export const CATALOG = {
     failed: count,
     budget: count,
     dropped: count,
+    /** Items a dry run only reported (nothing was done to them). */
+    dryRun: count.optional(),
+    /** Items whose event Forestall moved (rescheduled) instead of remedying now. */
+    moved: count.optional(),
   }),
   'Rollout Halted': z.strictObject({
     ...rolloutFields,

@@ -188,6 +188,8 @@ function runGate(step: Step, b: BatchState): 'yield' | 'next' {
     failed,
     budget,
     dropped: result.dropped,
+    dryRun: result.dryRun,
+    moved: result.moved,
   });
   if (failed > budget)
     s.haltReason ??= `batch ${b.index} (${b.wave}): ${failed} failed of ${acted} (budget ${budget})`;

@@ -224,7 +224,11 @@ original_call_action = BaseResponse.call_action
 
 def call_action(self: BaseResponse) -> Any:
     action = self._get_action()
-    entry: dict[str, Any] = {"service": getattr(self, "service_name", ""), "action": action}
+    entry: dict[str, Any] = {
+        "service": getattr(self, "service_name", ""),
+        "action": action,
+        "at": now().isoformat(),  # the server's (virtual) time of the request
+    }
     if entry["service"] == "ec2":
         entry["region"] = self.region
         entry["params"] = {k: v[0] for k, v in self.querystring.items() if k not in ("Action", "Version")}

@@ -23,6 +23,8 @@ export interface SeedEvent {
 export interface LoggedRequest {
   readonly service: string;
   readonly action: string;
+  /** When the server received it (ISO, the server's clock: virtual in the end-to-end suite). */
+  readonly at?: string;
   /** The Region an EC2 request went to. */
   readonly region?: string;
   /** EC2 query parameters (`Filter.1.Name`, `MaxResults`, `InstanceId.1`, ...). */
