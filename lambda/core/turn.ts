@@ -60,8 +60,11 @@ export async function runTurn(
  * (unless an operator asked to halt: the machine then acts on the halt now), or a wake-up time ahead.
  */
 async function waitingMove(ports: Ports, executed: ExecutedStep): Promise<WaitMove | undefined> {
-  if (executed.awaitingApproval && (await ports.ledger.haltRequested(executed.state.rolloutId)) === undefined)
+  if (executed.awaitingApproval) {
+    // An operator's halt wakes the approval wait: the machine acts on it now, not a poll interval later.
+    if ((await ports.ledger.haltRequested(executed.state.rolloutId)) !== undefined) return undefined;
     return { next: 'approval', approvalBatch: executed.awaitingApproval.batch };
+  }
   const answered = executed.observations.some((o) => o.kind === 'approval');
   const now = ports.clock.now();
   if (!answered && executed.waitUntil !== undefined && executed.waitUntil - now >= MIN_WAIT_MS)
