@@ -110,6 +110,22 @@ export async function schedule(
   );
 }
 
+/**
+ * AWS performing the events whose time has come (the launcher does not by itself): each open event whose
+ * NotBefore passed on the virtual clock becomes `[Completed]`. For a Step hook.
+ */
+export async function awsPerformsDueEvents(w: World): Promise<void> {
+  const r = await fetch(`${w.moto.endpoint}/moto-api/forestall/events`);
+  const events = (await r.json()) as Record<
+    string,
+    { InstanceEventId: string; NotBefore: string; Description: string }[]
+  >;
+  for (const [instanceId, list] of Object.entries(events))
+    for (const e of list)
+      if (!/^\[(Completed|Canceled)\]/.test(e.Description) && Date.parse(e.NotBefore) <= w.time.now())
+        await w.moto.clearEvent(instanceId, e.InstanceEventId, 'completed');
+}
+
 /** The real poll handler: finds the events, reports them, starts the Region's rollout. */
 export function poll(): ReturnType<typeof pollHandler> {
   return pollHandler({}, lambdaContext(`poll-${Math.random().toString(36).slice(2)}`));
