@@ -107,6 +107,8 @@ export interface ExecutionRun extends ExecutionShape {
   readonly input: Json;
   /** History events as Step Functions writes them (see HISTORY_EVENTS), counted from the states visited. */
   readonly historyEvents: number;
+  /** State transitions (states entered): what Standard workflows bill. */
+  readonly transitions: number;
   readonly status: 'succeeded' | 'failed';
   readonly error?: string;
 }
@@ -127,6 +129,8 @@ const lambdaContext = (name: string): Context =>
 
 export class LocalStepFunctions {
   readonly runs: ExecutionRun[] = [];
+  /** Wall time spent in each handler (ms) and its invocations: Lambda time, as far as moto lets us see it. */
+  readonly lambda = { ms: 0, invocations: 0 };
   private readonly done = new Set<string>();
   private readonly sfn = new SFNClient({ region: REGION, maxAttempts: 1 });
   private readonly machine: LocalSfn.StateMachine;
@@ -206,10 +210,21 @@ export class LocalStepFunctions {
     return run;
   }
 
+  /** Times a handler call into `lambda`. */
+  private async timed<T>(call: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await call();
+    } finally {
+      this.lambda.ms += performance.now() - t0;
+      this.lambda.invocations++;
+    }
+  }
+
   private taskHandlers(execution: string): Record<string, (input: Json) => Promise<unknown>> {
     const attempts = new Map<string, number>();
     return {
-      Plan: (input) => planHandler(input),
+      Plan: (input) => this.timed(() => planHandler(input)),
       Step: async (input) => {
         if (input.next === 'wait' && typeof input.wakeAt === 'string')
           await this.time.advanceTo(Date.parse(input.wakeAt));
@@ -217,13 +232,13 @@ export class LocalStepFunctions {
         const attempt = (attempts.get(key) ?? 0) + 1;
         attempts.set(key, attempt);
         await this.hooks.beforeStep?.(input, attempt);
-        const output = (await stepHandler(input, lambdaContext('step'))) as unknown as Json;
+        const output = (await this.timed(() => stepHandler(input, lambdaContext('step')))) as unknown as Json;
         await this.hooks.afterStep?.(input, output);
         return output;
       },
       AwaitApproval: async (input) => {
         const payload = (input.Payload ?? input) as Json;
-        await approvalHandler(payload);
+        await this.timed(() => approvalHandler(payload));
         await this.sentTaskSuccess(String(payload.taskToken), execution);
         return {};
       },
@@ -261,12 +276,13 @@ export class LocalStepFunctions {
   }
 }
 
-type Counted = ExecutionShape & { readonly historyEvents: number };
+type Counted = ExecutionShape & { readonly historyEvents: number; readonly transitions: number };
 
 /** Reads an execution's event log and prices it in Step Functions history events (HISTORY_EVENTS). */
 async function countEvents(logs: AsyncGenerator<Json>): Promise<Counted> {
   const integration = new Set(['AwaitApproval', 'Start the next execution']);
   let events = 0;
+  let transitions = 0;
   let turns = 0;
   let waits = 0;
   let approvals = 0;
@@ -284,6 +300,7 @@ async function countEvents(logs: AsyncGenerator<Json>): Promise<Counted> {
         break;
       case 'StateEntered':
         events += 1;
+        transitions += 1;
         if (state.type === 'Task') events += integration.has(name) ? 4 : 3;
         if (name === 'Step') turns++;
         if (name === 'WaitTurn') waits++;
@@ -302,7 +319,7 @@ async function countEvents(logs: AsyncGenerator<Json>): Promise<Counted> {
         break;
     }
   }
-  return { historyEvents: events, turns, waits, approvals, retries, planned, handedOff };
+  return { historyEvents: events, transitions, turns, waits, approvals, retries, planned, handedOff };
 }
 
 /** The model's count for a run's shape (what the history-bound test prices 100,000 notices with). */

@@ -97,4 +97,24 @@ describe('e2e (a): three waves over ASG members and standalone instances', () =>
     );
     expect(largest).toBeLessThan(6_000);
   });
+
+  it('measures what a remedied instance costs: transitions, Lambda time, DynamoDB and EventBridge requests', async () => {
+    const log = await moto.server().requests();
+    const by = (service: string) => log.filter((r) => r.service === service).length;
+    const remedied = all().length;
+    const transitions = w.sfn.runs.reduce((n, r) => n + r.transitions, 0);
+    const figures = {
+      remedied,
+      executions: w.sfn.runs.length,
+      transitions,
+      lambdaInvocations: w.sfn.lambda.invocations,
+      lambdaSeconds: Math.round(w.sfn.lambda.ms) / 1000,
+      dynamodbRequests: by('dynamodb'),
+      eventbridgeRequests: by('events'),
+      ec2Requests: by('ec2'),
+    };
+    process.stdout.write(`e2e (a) cost figures: ${JSON.stringify(figures)}\n`);
+    expect(transitions).toBeGreaterThan(0);
+    expect(figures.dynamodbRequests).toBeGreaterThan(0);
+  });
 });
