@@ -45,9 +45,9 @@ describe('the Step Functions driver on the simulator', () => {
     expect(historyEvents({ ...worstTurn, retries: 0 })).toBe(2 + 2 + 5 + MAX_TURNS * 9 + 6 + 2);
   });
 
-  it('runs a 20,000-notice rollout in short executions: one batch each, never more than MAX_TURNS turns', async () => {
+  it('runs a 4,000-notice rollout in short executions: one batch each, never more than MAX_TURNS turns', async () => {
     const s = scenario({
-      groups: Array.from({ length: 40 }, (_, k) => ({ asg: `svc${k}`, count: 500, canary: k < 5 ? 2 : 0 })),
+      groups: Array.from({ length: 40 }, (_, k) => ({ asg: `svc${k}`, count: 100, canary: k < 5 ? 2 : 0 })),
       azs: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
       events: {
         affected: 1,
@@ -72,9 +72,9 @@ describe('the Step Functions driver on the simulator', () => {
       ],
     });
     const run = await simulate(s, cfg, { driver: 'turns' });
-    expect(run.outcome.notices).toBe(20_000);
+    expect(run.outcome.notices).toBe(4_000);
     expect(run.outcome.halted).toBe(false);
-    expect(run.outcome.clearedByForestall).toBeGreaterThan(19_000);
+    expect(run.outcome.clearedByForestall).toBeGreaterThan(3_800);
     const executions = run.executions ?? [];
     const shapes = executions.map((e, i) => ({
       ...e,
@@ -83,7 +83,7 @@ describe('the Step Functions driver on the simulator', () => {
     }));
     const events = shapes.map(historyEvents);
     process.stdout.write(
-      `20k notices by turns: ${run.plan.batches.length} batches, ${executions.length} executions, max ${Math.max(...executions.map((e) => e.turns))} turns and ${Math.max(...events)} history events in one execution\n`,
+      `4k notices by turns: ${run.plan.batches.length} batches, ${executions.length} executions, max ${Math.max(...executions.map((e) => e.turns))} turns and ${Math.max(...events)} history events in one execution\n`,
     );
     expect(new Set(executions.map((e) => e.batch)).size).toBe(run.plan.batches.length);
     expect(executions.every((e) => e.turns <= MAX_TURNS)).toBe(true);
