@@ -50,10 +50,17 @@ export async function runTurn(
     }
     const move = handoff(input, state.batch) ?? (await waitingMove(ports, executed));
     if (move) return { output: { ...turn, ...move }, steps };
+    // A wake-up too close for a Wait state is slept here: advancing before it would only ask for it again.
+    const short = executed.waitUntil;
+    if (short !== undefined && short > ports.clock.now() && !answered(executed))
+      await ports.clock.sleepUntil(short);
     if (!(await advanceStoredStep(ports, config, executed))) hooks.onLostRace?.();
     if (!hooks.hasTime()) return { output: { ...turn, next: 'continue' }, steps: steps + 1 };
   }
 }
+
+/** An operator's answer came back: the machine reads it now, not at the step's wake-up time. */
+const answered = (executed: ExecutedStep) => executed.observations.some((o) => o.kind === 'approval');
 
 /**
  * The wait an executed step ends with, if the state machine should do it: an approval nobody answered yet
@@ -65,9 +72,8 @@ async function waitingMove(ports: Ports, executed: ExecutedStep): Promise<WaitMo
     if ((await ports.ledger.haltRequested(executed.state.rolloutId)) !== undefined) return undefined;
     return { next: 'approval', approvalBatch: executed.awaitingApproval.batch };
   }
-  const answered = executed.observations.some((o) => o.kind === 'approval');
   const now = ports.clock.now();
-  if (!answered && executed.waitUntil !== undefined && executed.waitUntil - now >= MIN_WAIT_MS)
+  if (!answered(executed) && executed.waitUntil !== undefined && executed.waitUntil - now >= MIN_WAIT_MS)
     return { next: 'wait', wakeAt: new Date(executed.waitUntil).toISOString() };
   return undefined;
 }

@@ -86,9 +86,8 @@ export function wired(): Wiring {
     portsFor: (region) => ({
       clock: {
         now: () => clock.now(),
-        sleepUntil: async () => {
-          throw new Error('a Lambda never sleeps: Step Functions waits in a Wait state');
-        },
+        // Only waits shorter than a Wait state is worth (MIN_WAIT_MS) are slept in the Lambda.
+        sleepUntil: (t) => new Promise((r) => setTimeout(r, Math.max(0, t - clock.now()))),
       },
       // Every mutating call re-checks the opt-in tag first (IAM's tag condition is the second guard).
       fleet: new OptInFleet(fleetFor(region), env.config.optInTag),
