@@ -2,6 +2,11 @@
  * (b) A batch whose instances never get healthy: the rollout halts at its gate, the later batches are never
  * touched, the members are out of Standby again, and `Rollout Halted` is on the bus.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { run } from '../../cli/main';
+import { DynamoRegionRollouts } from '../../lambda/aws/region-rollouts';
 import { delivered } from '../aws/moto/handlers';
 import { useMoto } from '../aws/moto/server';
 import {
@@ -73,6 +78,26 @@ describe('e2e (b): a batch that never gets healthy halts the rollout', () => {
     const later = [...api, ...web].filter((id) => id !== first);
     for (const id of later) expect({ id, touched: touched.includes(id) }).toEqual({ id, touched: false });
     expect(new Set(touched)).toEqual(new Set([...canary, first]));
+  });
+
+  it('holds the Region after the halt: no new rollout until `forestall release`, then the next one starts', async () => {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+    const held = await new DynamoRegionRollouts(doc, 'forestall-ledger').current('us-east-1');
+    expect(held).toMatchObject({ status: 'halted', reason: expect.stringMatching(/early/) });
+    const again = await poll();
+    expect(again['us-east-1']).toMatchObject({ rollout: { waiting: expect.stringMatching(/release/) } });
+    const said: string[] = [];
+    const io = { out: (s: string) => said.push(s), err: (s: string) => said.push(s) };
+    const aws = { doc, sfn: new SFNClient({ region: 'us-east-1' }) };
+    const code = await run(
+      ['release', 'us-east-1', '--rollout', String(held?.rolloutId), '--table', 'forestall-ledger'],
+      io,
+      () => w.time.now(),
+      aws,
+    );
+    expect({ code, said }).toMatchObject({ code: 0 });
+    const next = await poll();
+    expect(next['us-east-1']).toMatchObject({ rollout: { started: expect.any(String) } });
   });
 
   it('puts the failed members back in service: out of Standby, running', async () => {
