@@ -115,8 +115,9 @@ describe('moto launcher: DescribeInstanceStatus', () => {
     expect(await errorName(statuses({ InstanceIds: many }))).toBe('InvalidParameterValue');
   });
 
-  it('logs each request with its parameters', async () => {
+  it('logs each request with its parameters and the server time it arrived', async () => {
     await moto.server().resetRequests();
+    const before = Date.now();
     await statuses({ Filters: [{ Name: 'event.code', Values: ['system-reboot'] }], MaxResults: 5 });
     const log = await moto.server().requests();
     expect(log).toEqual([
@@ -124,9 +125,21 @@ describe('moto launcher: DescribeInstanceStatus', () => {
         service: 'ec2',
         action: 'DescribeInstanceStatus',
         region: 'us-east-1',
+        at: expect.any(String),
         params: { 'Filter.1.Name': 'event.code', 'Filter.1.Value.1': 'system-reboot', MaxResults: '5' },
       },
     ]);
+    expect(Date.parse(String(log[0]?.at))).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(String(log[0]?.at))).toBeLessThanOrEqual(Date.now() + 1000);
+  });
+
+  it('runs its clock ahead when told (the end-to-end suite’s virtual time)', async () => {
+    await moto.server().setClockOffset(86_400_000);
+    await moto.server().resetRequests();
+    await statuses({});
+    const [entry] = await moto.server().requests();
+    await moto.server().setClockOffset(0);
+    expect(Date.parse(String(entry?.at)) - Date.now()).toBeGreaterThan(86_400_000 - 60_000);
   });
 });
 
