@@ -190,6 +190,7 @@ export class Rollout extends Construct {
       stateName: 'AwaitApproval',
       lambdaFunction: this.approvalWait,
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      retryOnServiceExceptions: false, // RETRIED below: the handler only stores the token, safe to run again
       payload: TaskInput.fromObject({
         'rolloutId.$': '$.rolloutId',
         'batch.$': '$.approvalBatch',
@@ -199,6 +200,7 @@ export class Rollout extends Construct {
       taskTimeout: Timeout.duration(Duration.seconds(APPROVAL_TIMEOUT / 1000 + 600)),
       resultPath: JsonPath.DISCARD,
     });
+    approval.addRetry({ errors: RETRIED, interval: Duration.seconds(5), maxAttempts: 6, backoffRate: 2 });
     approval.addCatch(step, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
     approval.next(step);
     const wait = new Wait(this, 'Wait for the next turn', {

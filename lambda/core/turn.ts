@@ -5,6 +5,7 @@
  * come from the ports and the caller.
  */
 import type { Config } from './config';
+import { APPROVAL_TIMEOUT } from './machine/batch';
 import type { Ports } from './ports';
 import { handoff, type TurnInput, type TurnOutput, type WaitMove } from './sfn-moves';
 import { advanceStoredStep, type ExecutedStep, executeStoredStep } from './stepper';
@@ -70,6 +71,9 @@ async function waitingMove(ports: Ports, executed: ExecutedStep): Promise<WaitMo
   if (executed.awaitingApproval) {
     // An operator's halt wakes the approval wait: the machine acts on it now, not a poll interval later.
     if ((await ports.ledger.haltRequested(executed.state.rolloutId)) !== undefined) return undefined;
+    // Unanswered past its timeout (the AwaitApproval task timed out): the machine records it and halts now.
+    const asked = executed.state.current?.approval?.requestedAt;
+    if (asked !== undefined && ports.clock.now() >= asked + APPROVAL_TIMEOUT) return undefined;
     return { next: 'approval', approvalBatch: executed.awaitingApproval.batch };
   }
   const now = ports.clock.now();

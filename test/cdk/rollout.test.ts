@@ -113,6 +113,26 @@ describe('rollout template', () => {
       });
   });
 
+  // Review: a Lambda task that fails without a Retry fails the execution, and a failed execution holds the
+  // Region `running` until someone redrives it. AwaitApproval retried only Lambda's service exceptions: a
+  // throttled invoke (TooManyRequestsException) or a handler error (a DynamoDB or SendTaskSuccess failure)
+  // ended the rollout's execution.
+  it('retries every Lambda task on throttling and on handler errors, as Step and Plan do', () => {
+    const [machine] = Object.values(t.findResources('AWS::StepFunctions::StateMachine')) as {
+      Properties: { DefinitionString: { 'Fn::Join': [string, unknown[]] } };
+    }[];
+    // The definition as CloudFormation joins it, with its tokens (function ARNs) as plain text.
+    const parts = machine?.Properties.DefinitionString['Fn::Join'][1] ?? [];
+    const definition = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('')) as {
+      States: Record<string, { Retry?: { ErrorEquals: string[] }[] }>;
+    };
+    for (const state of ['Step', 'Plan', 'AwaitApproval']) {
+      const retried = (definition.States[state]?.Retry ?? []).flatMap((r) => r.ErrorEquals);
+      for (const error of ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'States.TaskFailed'])
+        expect({ state, error, retried: retried.includes(error) }).toEqual({ state, error, retried: true });
+    }
+  });
+
   it('waits for approval with a task token and a timeout past the machine’s own (24 h)', () => {
     const [machine] = Object.values(t.findResources('AWS::StepFunctions::StateMachine'));
     const text = JSON.stringify(machine);

@@ -77,6 +77,36 @@ describe('the rollout trigger', () => {
     expect(decideTrigger([dueThen], previous, now, config)).toMatchObject({ start: false });
   });
 
+  it('calls a notice due when its due time is exactly the next poll (inclusive)', () => {
+    const atNextPoll = notice('a', now + 48 * HOUR + 10 * 60_000);
+    expect(dueNotices([atNextPoll], now, config).map((n) => n.instanceId)).toEqual(['a']);
+  });
+
+  it('counts as planned a notice seen at the claiming poll, or due exactly by the poll after the claim', () => {
+    const claimedAt = now - HOUR;
+    const previous = { rolloutId: 'r1', status: 'completed' as const, claimedAt };
+    // The claiming poll synced first (its start time is the notice's firstSeen), then claimed, maybe in the same ms.
+    const seenAtClaim = notice('a', now + HOUR, { firstSeen: claimedAt });
+    expect(decideTrigger([seenAtClaim], previous, now, config)).toMatchObject({ start: false });
+    // Due at the claim (NotBefore − leadTime = claim + poll interval): the claimed rollout planned it.
+    const dueAtClaim = notice('b', claimedAt + 48 * HOUR + 10 * 60_000, { firstSeen: claimedAt - HOUR });
+    expect(decideTrigger([dueAtClaim], previous, now, config)).toMatchObject({ start: false });
+  });
+
+  // Review: freshness judged on the window in force when the previous rollout was claimed. A notice known before
+  // the claim but not due then (its NotBefore was 10 days out) was not planned; AWS then moved it earlier, so
+  // it is due now. Its *current* due time is before the claim, so `dueAt > seenBy + poll` calls it planned
+  // already, and no rollout ever takes it: AWS's own schedule applies, silently.
+  it('starts for a notice that AWS moved earlier after the last claim (it was not due, so not planned, then)', () => {
+    const claimedAt = now - HOUR;
+    const previous = { rolloutId: 'r1', status: 'completed' as const, claimedAt };
+    const movedEarlier = notice('e', now + 3 * HOUR, {
+      firstSeen: claimedAt - 10 * HOUR,
+      history: [{ at: claimedAt + 10 * 60_000, notBefore: now + 240 * HOUR }],
+    });
+    expect(decideTrigger([movedEarlier], previous, now, config)).toMatchObject({ start: true, fresh: 1 });
+  });
+
   it('names rollouts for the Region and the millisecond, valid in an execution name', () => {
     expect(rolloutIdFor('eu-west-1', Date.parse('2026-12-01T10:20:30.456Z'))).toBe(
       'fs-eu-west-1-20261201T102030456',
