@@ -6,8 +6,8 @@
  *   poll interval (an expedited event is due at once). A rollout plans the due notices only, so it is short
  *   (it never idles for weeks ahead of a far event while newer, urgent notices wait behind it).
  * - One rollout at a time per Region. Notices found while one runs go into the next one, which starts at the
- *   first poll after it completed, if some due notice is *fresh*: first seen, or due, only after the previous
- *   rollout was claimed. Notices the previous rollout already planned (or skipped) do not start another.
+ *   first poll after it completed, if some due notice is *fresh*: first seen, or due (by the window it had
+ *   then), only after the previous rollout was claimed. Notices the previous rollout already planned (or skipped) do not start another.
  * - A halted rollout holds its Region until an operator releases it (`forestall release`): AWS's own schedule
  *   applies meanwhile, and Forestall does not act again on a fleet where its last rollout just failed.
  */
@@ -25,6 +25,14 @@ export interface PreviousRollout {
 export type TriggerDecision =
   | { readonly start: true; readonly due: number; readonly fresh: number }
   | { readonly start: false; readonly why: string };
+
+/**
+ * The notice's window as it was at `t`: a change recorded after `t` keeps the window before it (AWS may have
+ * moved the event earlier since, making it due only now: the rollout claimed at `t` did not plan it).
+ */
+function windowAt(r: NoticeRecord, t: number): Pick<NoticeRecord, 'notBefore'> {
+  return r.history.find((change) => change.at > t) ?? r;
+}
 
 /** The earliest time the planner acts on a notice. */
 const dueAt = (r: Pick<NoticeRecord, 'notBefore'>, config: Config) => r.notBefore - config.leadTime;
@@ -73,7 +81,7 @@ export function decideTrigger(
   const fresh =
     seenBy === undefined
       ? due.length
-      : due.filter((r) => r.firstSeen > seenBy || dueAt(r, config) > seenBy + poll).length;
+      : due.filter((r) => r.firstSeen > seenBy || dueAt(windowAt(r, seenBy), config) > seenBy + poll).length;
   if (fresh === 0)
     return { start: false, why: `the ${due.length} due notice(s) were in rollout ${previous?.rolloutId}` };
   return { start: true, due: due.length, fresh };

@@ -52,8 +52,10 @@ export async function runTurn(
     const move = handoff(input, state.batch) ?? (await waitingMove(ports, executed));
     if (move) return { output: { ...turn, ...move }, steps };
     // A wake-up too close for a Wait state is slept here: advancing before it would only ask for it again.
+    // (A longer wake-up is not slept: the halt of an approval wait, a timed-out approval, go on at once.)
     const short = executed.waitUntil;
-    if (short !== undefined && short > ports.clock.now() && !answered(executed))
+    const ahead = short === undefined ? 0 : short - ports.clock.now();
+    if (short !== undefined && ahead > 0 && ahead < MIN_WAIT_MS && !answered(executed))
       await ports.clock.sleepUntil(short);
     if (!(await advanceStoredStep(ports, config, executed))) hooks.onLostRace?.();
     if (!hooks.hasTime()) return { output: { ...turn, next: 'continue' }, steps: steps + 1 };

@@ -14,6 +14,9 @@ export async function handler(event: unknown): Promise<{ readonly state: string 
   const { rolloutId, batch, taskToken } = approvalInput(unwrap(event));
   const { env, approvals, rollouts } = wired();
   const state = await approvals.attachTaskToken(rolloutId, batch, taskToken);
+  // The step that led here requested the approval first: its absence is a broken ledger, not a decision.
+  if (state === 'missing')
+    throw new Error(`rollout ${rolloutId}: no approval request for batch ${batch} in the ledger`);
   // The token is stored before the halt flag is read, and the CLI writes the flag before it reads tokens:
   // one of the two always sees the other.
   const halt = state === 'pending' ? await rollouts.haltRequested(rolloutId) : undefined;

@@ -42,8 +42,16 @@ export async function startRolloutIfDue(
     now - previous.claimedAt > START_GRACE_MS &&
     !(await deps.planned(previous.rolloutId))
   ) {
-    await start(deps, previous.rolloutId, region);
-    return { restarted: previous.rolloutId };
+    if ((await start(deps, previous.rolloutId, region)) === 'started')
+      return { restarted: previous.rolloutId };
+    // Step Functions refuses the name of an execution that ended: the first execution failed before it
+    // planned (the ExecutionFailed alarm says why). Give the Region back, so the next poll starts afresh.
+    await deps.regions.release(region, previous.rolloutId);
+    logger.warn('first execution ended before planning; Region released', {
+      region,
+      rolloutId: previous.rolloutId,
+    });
+    return { waiting: `rollout ${previous.rolloutId} ended before it planned; the Region was released` };
   }
   const decision = decideTrigger(await deps.notices.notices(region), previous, now, deps.config);
   if (!decision.start) return { waiting: decision.why };
@@ -55,9 +63,11 @@ export async function startRolloutIfDue(
   return { started: rolloutId };
 }
 
-async function start(deps: TriggerDeps, rolloutId: string, region: string): Promise<void> {
+/** Starts the rollout's first execution; 'exists' when Step Functions already has one by that name. */
+async function start(deps: TriggerDeps, rolloutId: string, region: string): Promise<'started' | 'exists'> {
   const turn = firstTurn(rolloutId, region);
   try {
+    // A running execution of that name and input is answered as started (a retried start is a no-op).
     await deps.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: deps.stateMachineArn,
@@ -65,9 +75,9 @@ async function start(deps: TriggerDeps, rolloutId: string, region: string): Prom
         input: JSON.stringify({ ...turn, plan: true }),
       }),
     );
+    return 'started';
   } catch (e) {
-    // Started before (by this poll's retry, or a poll that died after the call): nothing more to do.
-    if (e instanceof ExecutionAlreadyExists) return;
+    if (e instanceof ExecutionAlreadyExists) return 'exists';
     throw e;
   }
 }

@@ -35,6 +35,11 @@ class Regions {
   async current() {
     return this.record;
   }
+  async release(_region: string, rolloutId: string) {
+    if (this.record?.rolloutId !== rolloutId) return false;
+    this.record = undefined;
+    return true;
+  }
   async claim(region: string, rolloutId: string, now: number) {
     if (this.record && this.record.status !== 'completed') return false;
     this.record = { region, rolloutId, claimedAt: now, status: 'running' };
@@ -122,5 +127,8 @@ describe('startRolloutIfDue', () => {
     expect(sent).toHaveLength(1);
     expect(r).not.toEqual({ restarted: held.rolloutId });
     expect(r).toMatchObject({ waiting: expect.stringContaining(held.rolloutId) });
+    // The Region is given back: the next poll claims it for a new rollout and starts that one.
+    const again = await startRolloutIfDue(d, REGION, NOW + MINUTE);
+    expect(again).toEqual({ started: expect.stringMatching(/^fs-us-east-1-/) });
   });
 });
