@@ -24,7 +24,7 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { STANDBY_BATCH } from '../core/api-limits';
-import { type CallEnv, callIsolating, type RetryPolicy } from '../core/batch';
+import { type CallEnv, callIsolating } from '../core/batch';
 import {
   parseAutoScalingGroups,
   parseDeregistrationDelay,
@@ -36,7 +36,7 @@ import {
 import type { ActionOutcome, AutoScalingGroupState, DrainPort, TargetRegistration } from '../core/ports';
 import type { Clients } from './clients';
 import { chunks } from './ec2-fleet';
-import { classifyError, describeError } from './errors';
+import { awsCallEnv, type CallEnvOptions } from './errors';
 
 /** Names per DescribeAutoScalingGroups call (AWS's default limit without a larger MaxRecords), as SimDrain. */
 const GROUP_NAMES_PER_CALL = 50;
@@ -46,12 +46,7 @@ export const DRAIN_PAGE_SIZE = 100;
 /** The four clients the drain uses; `createClients` makes them (reads retry, writes make one attempt). */
 export type DrainClients = Pick<Clients, 'autoScalingRead' | 'autoScalingWrite' | 'elbRead' | 'elbWrite'>;
 
-export interface AwsDrainOptions {
-  readonly retry?: RetryPolicy;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly random?: () => number;
-  /** Called for each throttled (or contended) mutating call before it is retried (or given up). */
-  readonly onThrottle?: () => void;
+export interface AwsDrainOptions extends CallEnvOptions {
   /** Records per DescribeAutoScalingGroups / DescribeTargetGroups page (default DRAIN_PAGE_SIZE, ≤ 100). */
   readonly pageSize?: number;
 }
@@ -75,18 +70,7 @@ export class AwsDrain implements DrainPort {
     options: AwsDrainOptions = {},
   ) {
     this.pageSize = options.pageSize ?? DRAIN_PAGE_SIZE;
-    this.env = {
-      sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-      random: options.random ?? Math.random,
-      isThrottle: (e) => {
-        const throttled = classifyError(e) === 'throttle';
-        if (throttled) options.onThrottle?.();
-        return throttled;
-      },
-      isAmbiguous: (e) => classifyError(e) === 'ambiguous',
-      describeError,
-      ...(options.retry ? { retry: options.retry } : {}),
-    };
+    this.env = awsCallEnv(options);
   }
 
   /** DescribeAutoScalingGroups pages for these names (≤ 50 a call), or for every group. */

@@ -20,26 +20,21 @@ import {
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { ACTION_BATCH, DESCRIBE_BATCH } from '../core/api-limits';
-import { type CallEnv, callIsolating, type RetryPolicy } from '../core/batch';
+import { type CallEnv, callIsolating } from '../core/batch';
 import { parseInstances, parseInstanceTypes } from '../core/facts';
 import { parseInstanceStatuses, type Rejected } from '../core/notice';
 import type { ActionOutcome, FleetPort } from '../core/ports';
 import { EVENT_CODES, type InstanceFacts, type InstanceStatus } from '../core/types';
-import { classifyError, describeError, errorCode } from './errors';
+import { awsCallEnv, type CallEnvOptions, describeError, errorCode } from './errors';
 
 /** Instances per DescribeInstanceStatus / DescribeInstances page when listing the whole Region. */
 export const PAGE_SIZE = 1000;
 /** Instance types per DescribeInstanceTypes call (the API's limit). */
 const TYPES_BATCH = 100;
 
-export interface Ec2FleetOptions {
-  readonly retry?: RetryPolicy;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly random?: () => number;
+export interface Ec2FleetOptions extends CallEnvOptions {
   /** Told about every status, event or instance the parsers could not read (the rest still counts). */
   readonly onRejected?: (rejected: readonly Rejected[]) => void;
-  /** Called for each throttled mutating call before it is retried (or given up). */
-  readonly onThrottle?: () => void;
   /** MaxResults of a whole-Region page (default PAGE_SIZE). */
   readonly pageSize?: number;
 }
@@ -61,18 +56,7 @@ export class Ec2Fleet implements FleetPort {
     private readonly writes: EC2Client,
     private readonly options: Ec2FleetOptions = {},
   ) {
-    this.env = {
-      sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-      random: options.random ?? Math.random,
-      isThrottle: (e) => {
-        const throttled = classifyError(e) === 'throttle';
-        if (throttled) options.onThrottle?.();
-        return throttled;
-      },
-      isAmbiguous: (e) => classifyError(e) === 'ambiguous',
-      describeError,
-      ...(options.retry ? { retry: options.retry } : {}),
-    };
+    this.env = awsCallEnv(options);
   }
 
   private report(rejected: readonly Rejected[]): void {

@@ -6,6 +6,7 @@
  *   happened, and a batch can be retried id by id to find the culprit;
  * - `ambiguous`: a timeout, a 5xx or a lost connection: the call may have taken effect. Never re-sent.
  */
+import type { CallEnv, RetryPolicy } from '../core/batch';
 export type ErrorKind = 'throttle' | 'client' | 'ambiguous';
 
 const THROTTLE_CODES = new Set([
@@ -61,4 +62,29 @@ export function describeError(e: unknown): string {
 /** The AWS error code alone (`InvalidInstanceID.NotFound`), or undefined for a non-AWS error. */
 export function errorCode(e: unknown): string | undefined {
   return shape(e).name;
+}
+
+/** How an adapter's calls are retried and classified: the CallEnv options both AWS adapters take. */
+export interface CallEnvOptions {
+  readonly retry?: RetryPolicy;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+  /** Called for each throttled call before it is retried (or given up). */
+  readonly onThrottle?: () => void;
+}
+
+/** The CallEnv of an AWS adapter: AWS's error classes, real sleeps, jittered by Math.random by default. */
+export function awsCallEnv(options: CallEnvOptions): CallEnv {
+  return {
+    sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    random: options.random ?? Math.random,
+    isThrottle: (e) => {
+      const throttled = classifyError(e) === 'throttle';
+      if (throttled) options.onThrottle?.();
+      return throttled;
+    },
+    isAmbiguous: (e) => classifyError(e) === 'ambiguous',
+    describeError,
+    ...(options.retry ? { retry: options.retry } : {}),
+  };
 }
