@@ -61,8 +61,16 @@ export function wired(): Wiring {
   const rollouts = new DynamoRolloutLedger(home.ledger, env.table);
   const approvals = new LedgerApprovals(home.ledger, env.table, () => clock.now());
   const fleets = new Map<string, Ec2Fleet>();
-  const clientsFor = (region: string): Clients =>
-    region === env.homeRegion ? home : createClients(region, trace);
+  const clients = new Map<string, Clients>([[env.homeRegion, home]]);
+  /** One set of clients per Region for the container's life (not one per turn). */
+  const clientsFor = (region: string): Clients => {
+    let c = clients.get(region);
+    if (!c) {
+      c = createClients(region, trace);
+      clients.set(region, c);
+    }
+    return c;
+  };
   const fleetFor = (region: string): Ec2Fleet => {
     let fleet = fleets.get(region);
     if (!fleet) {
