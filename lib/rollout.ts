@@ -173,6 +173,53 @@ export class Rollout extends Construct {
   }
 
   private machine(name: string): StateMachine {
+    const { step, plan, approval } = this.tasks();
+    approval.addCatch(step, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
+    approval.next(step);
+    const wait = new Wait(this, 'Wait for the next turn', {
+      stateName: 'WaitTurn',
+      time: WaitTime.timestampPath('$.wakeAt'),
+    }).next(step);
+    const startNext = this.startNext();
+    const route = new Choice(this, 'What next', { stateName: 'Route' })
+      .when(Condition.stringEquals('$.next', 'wait'), wait)
+      .when(Condition.stringEquals('$.next', 'approval'), approval)
+      .when(Condition.stringEquals('$.next', 'continue'), step)
+      .when(Condition.stringEquals('$.next', 'handoff'), startNext)
+      .when(
+        Condition.stringEquals('$.next', 'done'),
+        new Succeed(this, 'Rollout ended', { stateName: 'Done' }),
+      )
+      .otherwise(
+        new Fail(this, 'Unknown move', { stateName: 'UnknownMove', error: 'Forestall.UnknownMove' }),
+      );
+    step.next(route);
+    plan.next(step);
+    const start = new Choice(this, 'New rollout?', { stateName: 'Start' })
+      .when(
+        // Only the poll's first start carries `plan`; a Choice on a missing path fails the execution.
+        Condition.and(Condition.isPresent('$.plan'), Condition.booleanEquals('$.plan', true)),
+        plan,
+      )
+      .otherwise(step);
+    const logs = this.encryptedLogs();
+    const machine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: name,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(start),
+      tracingEnabled: true,
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
+      comment: 'Forestall rollout: one execution per batch (and per 200 turns), handed off by name',
+    });
+    // StartNext starts the next execution of this same state machine (named by ARN: no token cycle).
+    machine.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachineArn] }),
+    );
+    return machine;
+  }
+
+  /** The three Lambda tasks: each safe to run again, so each retries the handler's own errors too. */
+  private tasks() {
     const step = new LambdaInvoke(this, 'Step turn', {
       stateName: 'Step',
       lambdaFunction: this.step,
@@ -201,12 +248,11 @@ export class Rollout extends Construct {
       resultPath: JsonPath.DISCARD,
     });
     approval.addRetry({ errors: RETRIED, interval: Duration.seconds(5), maxAttempts: 6, backoffRate: 2 });
-    approval.addCatch(step, { errors: ['States.Timeout'], resultPath: JsonPath.DISCARD });
-    approval.next(step);
-    const wait = new Wait(this, 'Wait for the next turn', {
-      stateName: 'WaitTurn',
-      time: WaitTime.timestampPath('$.wakeAt'),
-    }).next(step);
+    return { step, plan, approval };
+  }
+
+  /** StartNext: starts the next execution under its name; a duplicate start ends this one all the same. */
+  private startNext(): CustomState {
     const startNext = new CustomState(this, 'Start the next execution', {
       stateJson: {
         Type: 'Task',
@@ -234,47 +280,18 @@ export class Rollout extends Construct {
       resultPath: JsonPath.DISCARD,
     });
     startNext.next(handedOff);
-    const route = new Choice(this, 'What next', { stateName: 'Route' })
-      .when(Condition.stringEquals('$.next', 'wait'), wait)
-      .when(Condition.stringEquals('$.next', 'approval'), approval)
-      .when(Condition.stringEquals('$.next', 'continue'), step)
-      .when(Condition.stringEquals('$.next', 'handoff'), startNext)
-      .when(
-        Condition.stringEquals('$.next', 'done'),
-        new Succeed(this, 'Rollout ended', { stateName: 'Done' }),
-      )
-      .otherwise(
-        new Fail(this, 'Unknown move', { stateName: 'UnknownMove', error: 'Forestall.UnknownMove' }),
-      );
-    step.next(route);
-    plan.next(step);
-    const start = new Choice(this, 'New rollout?', { stateName: 'Start' })
-      .when(
-        // Only the poll's first start carries `plan`; a Choice on a missing path fails the execution.
-        Condition.and(Condition.isPresent('$.plan'), Condition.booleanEquals('$.plan', true)),
-        plan,
-      )
-      .otherwise(step);
+    return startNext;
+  }
+
+  /** The execution log group, encrypted with its own rotating key. */
+  private encryptedLogs(): LogGroup {
     const key = new Key(this, 'LogKey', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
     key.grantEncryptDecrypt(new ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`));
-    const logs = new LogGroup(this, 'Logs', {
+    return new LogGroup(this, 'Logs', {
       retention: RetentionDays.THREE_MONTHS,
       encryptionKey: key,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const machine = new StateMachine(this, 'StateMachine', {
-      stateMachineName: name,
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(start),
-      tracingEnabled: true,
-      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
-      comment: 'Forestall rollout: one execution per batch (and per 200 turns), handed off by name',
-    });
-    // StartNext starts the next execution of this same state machine (named by ARN: no token cycle).
-    machine.addToRolePolicy(
-      new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachineArn] }),
-    );
-    return machine;
   }
 
   private acknowledge(): void {
