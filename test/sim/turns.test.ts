@@ -5,6 +5,7 @@
  * checks on the synthesized state machine.
  */
 import { historyEvents, MAX_TURNS } from '../../lambda/core/sfn-moves';
+import { massRollout } from '../../sim/mass-rollout';
 import { simulate } from '../../sim/simulate';
 import { config, scenario } from './helpers';
 
@@ -46,31 +47,7 @@ describe('the Step Functions driver on the simulator', () => {
   });
 
   it('runs a 4,000-notice rollout in short executions: one batch each, never more than MAX_TURNS turns', async () => {
-    const s = scenario({
-      groups: Array.from({ length: 40 }, (_, k) => ({ asg: `svc${k}`, count: 100, canary: k < 5 ? 2 : 0 })),
-      azs: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
-      events: {
-        affected: 1,
-        mix: { 'system-reboot': 3, 'instance-stop': 1 },
-        slots: ['P10D', 'P12D'],
-        history: 0,
-      },
-      behaviour: { throttling: true, neverHealthyRate: 0 },
-    });
-    const cfg = config({
-      maxUnavailablePerGroup: '20%',
-      leadTime: 'P9D',
-      waves: [
-        {
-          name: 'canary',
-          match: { tags: { 'forestall:wave': 'canary' } },
-          maxParallel: 10,
-          bake: 'PT10M',
-          failureBudget: 3,
-        },
-        { name: 'all', maxParallel: '100%', bake: 'PT0S', failureBudget: '10%' },
-      ],
-    });
+    const { scenario: s, config: cfg } = massRollout(4_000);
     const run = await simulate(s, cfg, { driver: 'turns' });
     expect(run.outcome.notices).toBe(4_000);
     expect(run.outcome.halted).toBe(false);
