@@ -64,7 +64,7 @@ describe('the Step Functions driver: approval waits', () => {
 
   it('acts on a halt requested during an approval wait at once, without waiting again', async () => {
     const cfg = approvalWave();
-    const { ports, plan } = await rollout(cfg);
+    const { world, ports, plan } = await rollout(cfg);
     // Step through the wait for the batch's slot until the execution waits for approval.
     let input: TurnInput = firstTurn(plan.rolloutId, region);
     for (let turn = 0; turn < 20; turn++) {
@@ -75,10 +75,41 @@ describe('the Step Functions driver: approval waits', () => {
     }
     expect(input).toMatchObject({ next: 'approval' });
     await ports.ledger.requestHalt(plan.rolloutId, 'review: stop');
-    // forestall halt woke the approval wait: the next Step must end the rollout, not wait for approval again.
+    // forestall halt woke the approval wait: the next Step must end the rollout, not wait for approval again,
+    // and not sleep out the approval's re-ask time inside the Lambda either.
+    const haltedAt = world.now;
     const next = await runTurn(ports, cfg, input, budget());
+    expect(world.now - haltedAt).toBeLessThan(MIN_WAIT_MS);
     expect(next.output).toMatchObject({ next: 'done', status: 'halted' });
     expect(next.ended?.reason).toMatch(/review: stop/);
+  });
+
+  it('never sleeps out a re-asked approval’s wake-up inside the Lambda when a halt woke the wait', async () => {
+    const cfg = approvalWave();
+    const { world, ports, plan } = await rollout(cfg);
+    let input: TurnInput = firstTurn(plan.rolloutId, region);
+    for (let turn = 0; turn < 20; turn++) {
+      const { output } = await runTurn(ports, cfg, input, budget());
+      input = output;
+      if (output.next !== 'wait') break;
+      await ports.clock.sleepUntil(Date.parse(output.wakeAt));
+    }
+    expect(input).toMatchObject({ next: 'approval' });
+    // The stored step as a re-ask leaves it: the request, and a wake-up one poll interval ahead.
+    const records = await ports.ledger.loadStep(plan.rolloutId);
+    const { state, commands } = fromRecords(records ?? []);
+    const reask = commands.map((c) => (c.kind === 'wait-until' ? { ...c, at: world.now + 10 * 60_000 } : c));
+    await ports.ledger.saveStep(
+      plan.rolloutId,
+      state.step,
+      toRecords({ state, commands: reask }),
+      state.step,
+    );
+    await ports.ledger.requestHalt(plan.rolloutId, 'review: stop');
+    const haltedAt = world.now;
+    const next = await runTurn(ports, cfg, input, budget());
+    expect(next.output).toMatchObject({ next: 'done', status: 'halted' });
+    expect(world.now - haltedAt).toBeLessThan(MIN_WAIT_MS);
   });
 });
 
