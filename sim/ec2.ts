@@ -282,6 +282,15 @@ export class SimEc2 {
       .map((i) => i.spec.instanceId);
   }
 
+  /**
+   * An instance's state and status checks, read without an API call: what EC2's state-change events on
+   * EventBridge tell a driver for free (the benchmark's baselines wait on it).
+   */
+  observe(instanceId: string): { readonly state: string; readonly check: string } | undefined {
+    const inst = this.instances.get(instanceId);
+    return inst ? { state: inst.state, check: inst.check } : undefined;
+  }
+
   lastEventTime(): number {
     let t = this.world.now;
     for (const inst of this.instances.all())

@@ -73,6 +73,8 @@ export interface SimulationRun {
   /** The outages of the same fleet where nobody acts (AWS's own schedule). */
   readonly awsOnlyOutages: readonly Outage[];
   readonly groupsById: ReadonlyMap<string, readonly string[]>;
+  /** Wall-clock milliseconds planRollout took on this run's notices (the simulator's only timing). */
+  readonly plannerMs: number;
   /** With `driver: 'turns'`: the Step Functions executions the rollout took. */
   readonly executions?: readonly ExecutionTrace[];
 }
@@ -105,7 +107,9 @@ export async function simulate(
   const statuses = await ports.fleet.listScheduled();
   const facts = await ports.fleet.describeFacts();
   const notices = statuses.flatMap((s) => s.notices);
+  const planning = performance.now();
   const plan = planRollout(notices, facts, config, world.now);
+  const plannerMs = performance.now() - planning;
   opts.onPlan?.(plan);
   const limits = groupLimits(facts, config);
   let executions: readonly ExecutionTrace[] | undefined;
@@ -153,6 +157,7 @@ export async function simulate(
     outages,
     awsOnlyOutages,
     groupsById,
+    plannerMs,
     ...(executions ? { executions } : {}),
   };
 }

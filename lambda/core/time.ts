@@ -1,6 +1,7 @@
 import { Duration } from 'luxon';
 
-export const MINUTE = 60_000;
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
 /** Parses an ISO-8601 duration (`PT2H`, `P1DT30M`) to milliseconds; undefined when invalid or negative. */
