@@ -13,6 +13,7 @@
 import { ACTION_BATCH, DESCRIBE_BATCH, EC2_BUCKETS, STANDBY_BATCH } from '../lambda/core/api-limits';
 import { type Config, resolveLimit } from '../lambda/core/config';
 import { groupIds } from '../lambda/core/planner';
+import { RESCHEDULE_MIN_LEAD } from '../lambda/core/reschedule-timing';
 import type { ActiveRemedy, Plan, PlanItem } from '../lambda/core/types';
 import { WindowCalendar } from '../lambda/core/windows';
 import type { SimBehaviour } from './behaviour';
@@ -70,6 +71,8 @@ export interface LowerBounds {
   readonly byRoundsSeconds: number;
   /** StartInstances' resource bucket alone (0 without stop-starts). */
   readonly byStartBucketSeconds: number;
+  /** AWS's 60-minute minimum ahead for a new start time (0 without reschedules). */
+  readonly byRescheduleLeadSeconds: number;
   readonly waves: readonly WaveBound[];
   readonly apiCalls: number;
   readonly apiCallsByAction: Readonly<Record<string, number>>;
@@ -176,11 +179,17 @@ export function lowerBounds(input: LowerBoundInput): LowerBounds {
     starts === 0
       ? 0
       : (Math.max(0, starts - bucket.capacity) / bucket.refillPerSecond) * 1000 + quickestStart;
+  // AWS takes no new start time sooner than 60 minutes ahead (AWS-FACTS §3): a rescheduled event's outage
+  // ends no earlier than that, plus the quickest reboot.
+  const rescheduled = input.plan.batches.some((bt) => bt.items.some((it) => it.remedy === 'reschedule'));
+  const quickestReboot = input.behaviour.rebootDuration[0] + input.behaviour.statusCheckDelay[0];
+  const byRescheduleLead = rescheduled ? RESCHEDULE_MIN_LEAD + quickestReboot : 0;
   const apiCallsByAction = apiCallBounds(input, waves);
   return {
-    makespanSeconds: Math.round(Math.max(byRounds, byStartBucket) / 1000),
+    makespanSeconds: Math.round(Math.max(byRounds, byStartBucket, byRescheduleLead) / 1000),
     byRoundsSeconds: Math.round(byRounds / 1000),
     byStartBucketSeconds: Math.round(byStartBucket / 1000),
+    byRescheduleLeadSeconds: Math.round(byRescheduleLead / 1000),
     waves,
     apiCalls: Object.values(apiCallsByAction).reduce((n, k) => n + k, 0),
     apiCallsByAction,

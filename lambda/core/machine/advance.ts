@@ -8,6 +8,7 @@
 import { DESCRIBE_BATCH } from '../api-limits';
 import type { Config } from '../config';
 import { runBatch } from './batch';
+import { earlyStartAt } from './early-start';
 import { type Command, isMutating, type Observation } from './commands';
 import { loadBatch } from './preflight';
 import { cancelReschedules, runReschedules } from './reschedule';
@@ -51,7 +52,7 @@ export function advance(
 }
 
 function runRollout(step: Step): void {
-  const { s } = step;
+  const { s, config } = step;
   for (let guard = 0; guard < 1000; guard++) {
     if (!s.current) {
       if (s.haltRequested !== undefined) s.haltReason ??= `halted by an operator: ${s.haltRequested}`;
@@ -61,8 +62,11 @@ function runRollout(step: Step): void {
       }
       const slot = s.slots[s.batch];
       if (slot && step.now < slot[0]) {
-        step.wakeAt(slot[0]);
-        return;
+        const early = earlyStartAt(slot, step.now, config);
+        if (early > step.now) {
+          step.wakeAt(early);
+          return;
+        }
       }
       if (!loadBatch(step)) return;
       step.consume();

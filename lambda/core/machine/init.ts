@@ -2,6 +2,7 @@
 import type { Config } from '../config';
 import { groupIds } from '../planner';
 import { rescheduleCallAt } from '../reschedule-timing';
+import { earliestStart } from './early-start';
 import type { Plan } from '../types';
 import type { Command } from './commands';
 import { type RescheduleCall, type RolloutState, STATE_VERSION } from './state';
@@ -31,6 +32,7 @@ export function initialState({ plan, config, region, limits, now }: RolloutStart
       Date.parse(b.startAt),
       Date.parse(b.endBy),
       new Set(b.items.map((i) => i.instanceId)).size,
+      earliestStart(b, config),
     ]),
     limits: Object.fromEntries([...limits].sort(([a], [b]) => (a < b ? -1 : 1))),
     down: {},

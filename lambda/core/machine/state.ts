@@ -150,8 +150,11 @@ export const rolloutStateSchema = z.object({
   batchCount: z.number().int(),
   /** Index of the batch under way or next; `batchCount` when all have run. */
   batch: z.number().int(),
-  /** Per batch from the plan: start, endBy and instance count, so waiting needs no batch loaded. */
-  slots: z.array(z.tuple([z.number(), z.number(), z.number()])),
+  /**
+   * Per batch from the plan: start, endBy and instance count, so waiting needs no batch loaded; and the
+   * earliest it may start once the batch before it is done (early-start.ts; absent: at its start only).
+   */
+  slots: z.array(z.tuple([z.number(), z.number(), z.number(), z.number().optional()])),
   limits: z.record(z.string(), z.number()),
   /** Instances this rollout left out of service (failed), with their groups: they use group capacity. */
   down: z.record(z.string(), z.array(z.string())),
