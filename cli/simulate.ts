@@ -8,7 +8,7 @@ import { type TimelineEntry, timeline } from '../sim/outcome';
 import { parseScenario } from '../sim/scenario';
 import { type SimulationOutcome, type SimulationRun, simulate } from '../sim/simulate';
 import { loadConfig, type Output, parseIntFlag, readJson, UsageError } from './io';
-import { table } from './table';
+import { table, wrapLines } from './table';
 
 export interface SimulateOptions {
   scenario: string;
@@ -29,7 +29,8 @@ export async function runSimulate(opts: SimulateOptions, io: Output): Promise<vo
     throw new UsageError((e as Error).message);
   }
   const seed = parseIntFlag(opts.seed, '--seed', scenario.seed);
-  const progress = opts.progress ? (line: string) => (opts.json ? io.err(line) : io.out(line)) : undefined;
+  const say = (text: string) => (opts.json ? io.err(text) : io.out(text));
+  const progress = opts.progress ? (text: string) => say(wrapLines(text)) : undefined;
   // Said first, so that nobody reads a dry run's figures as what Forestall achieved.
   progress?.(
     config.dryRun

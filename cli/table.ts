@@ -108,3 +108,15 @@ export function paragraph(text: string, first = '', rest = '  ', width = WIDTH):
   const tail = more.length === 0 ? [] : wrapText(more.join(' '), width - rest.length);
   return [`${first}${head}`, ...tail.map((l) => `${rest}${l}`)].join('\n');
 }
+
+/** Each line of `text` within `width`: a longer one wraps, its continuations indented 2 more than it. */
+export function wrapLines(text: string, width = WIDTH): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line.length <= width) return line;
+      const indent = /^ */.exec(line)?.[0] ?? '';
+      return paragraph(line.slice(indent.length), indent, `${indent}  `, width);
+    })
+    .join('\n');
+}

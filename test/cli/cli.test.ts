@@ -606,6 +606,22 @@ describe('forestall simulate', () => {
     expect(JSON.parse(r.out).planned).toBeGreaterThan(0);
   });
 
+  it('wraps a progress line longer than 120 columns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forestall-sim-'));
+    const scenario = JSON.parse(readFileSync(ex('demo/scenario.json'), 'utf8'));
+    scenario.name = `a scenario whose name goes on ${'and on '.repeat(15)}`.trim();
+    const p = join(dir, 'long.json');
+    writeFileSync(p, JSON.stringify(scenario));
+    const r = await cli('simulate', '--scenario', p, '--progress');
+    expect(r.code).toBe(0);
+    for (const line of r.out.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    const [first = '', second = ''] = r.out.split('\n');
+    expect(second).toMatch(/^ {2}\S/); // continued, indented
+    expect(`${first} ${second.trim()}`).toBe(
+      `DRY RUN, nothing is applied: simulating "${scenario.name}" (seed 2014)`,
+    );
+  });
+
   it('rejects a bad scenario with the field path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'forestall-sim-'));
     const p = join(dir, 's.json');
