@@ -157,7 +157,9 @@ function formatLimits(o: SimulationOutcome): string {
       String(p.peakWithForestall),
       String(p.peakCausedByForestall),
     ]);
-  return table(['GROUP', 'LIMIT', "AWS'S OWN SCHEDULE", 'WITH FORESTALL', "OF WHICH FORESTALL'S"], rows);
+  return table(['GROUP', 'LIMIT', "AWS'S OWN SCHEDULE", 'WITH FORESTALL', "OF WHICH FORESTALL'S"], rows, {
+    shrink: [0],
+  });
 }
 
 /** `--timeline` as text: one outage a line, in start order. */

@@ -606,15 +606,18 @@ describe('forestall simulate', () => {
     expect(JSON.parse(r.out).planned).toBeGreaterThan(0);
   });
 
-  it('wraps a progress line longer than 120 columns', async () => {
+  it('wraps a progress line longer than 120 columns, and shortens a long group name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'forestall-sim-'));
     const scenario = JSON.parse(readFileSync(ex('demo/scenario.json'), 'utf8'));
     scenario.name = `a scenario whose name goes on ${'and on '.repeat(15)}`.trim();
+    scenario.groups[0].asg = `web-${'x'.repeat(100)}-end`;
     const p = join(dir, 'long.json');
     writeFileSync(p, JSON.stringify(scenario));
     const r = await cli('simulate', '--scenario', p, '--progress');
     expect(r.code).toBe(0);
     for (const line of r.out.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    // A long Auto Scaling group name is shortened in the limits table, both ends kept.
+    expect(r.out).toMatch(/^asg=web-\S*…\S*-end +\d+ +\d+ +\d+ +\d+$/m);
     const [first = '', second = ''] = r.out.split('\n');
     expect(second).toMatch(/^ {2}\S/); // continued, indented
     expect(`${first} ${second.trim()}`).toBe(
