@@ -1,9 +1,10 @@
 /** The `forestall` operator CLI. `run` is side-effect free apart from `io`, so tests call it in-process. */
 import { Command, CommanderError } from 'commander';
+import { version } from '../package.json';
 import { awsErrorLine, type OperatorAws, OperatorSession } from './aws';
 import { type Output, UsageError } from './io';
 import { registerOperatorCommands } from './operate';
-import { runPlan } from './plan';
+import { EXIT_INFEASIBLE, runPlan } from './plan';
 import { runSimulate } from './simulate';
 
 /**
@@ -17,8 +18,15 @@ export async function run(
   aws?: OperatorAws,
 ): Promise<number> {
   const session = new OperatorSession(aws);
+  // A command that ends without an error but wants another exit code than 0 (plan: infeasible notices).
+  let exitCode = 0;
   const program = new Command('forestall')
     .description('Get ahead of Amazon EC2 scheduled maintenance.')
+    .version(version, '-V, --version', 'print the version')
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 done; 1 an AWS call failed, or an internal error; 2 bad files, flags or a refused command;\n${EXIT_INFEASIBLE} (plan) some notices are infeasible.`,
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
@@ -37,10 +45,22 @@ export async function run(
       '--instance-types <file>',
       'JSON printed by `aws ec2 describe-instance-types`, to know instance-store volumes',
     )
-    .option('--region <region>', 'Region the files came from (default: first of config.regions)')
-    .option('--now <iso>', 'plan as if it were this time (default: the current time)')
+    .option(
+      '--region <region>',
+      "Region the files came from (default: the Region of the instances' zones, else the first of config.regions)",
+    )
+    .option(
+      '--now <iso>',
+      'plan as if it were this time, ISO-8601 with Z or an offset such as +01:00 (default: the current time)',
+    )
     .option('--json', 'print the plan as JSON')
-    .action((opts) => runPlan(opts, io, clock));
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 planned (or nothing to plan); 1 internal error; 2 bad files or flags; ${EXIT_INFEASIBLE} some notices are\ninfeasible (they cannot be remedied before their deadline; the plan is printed all the same).`,
+    )
+    .action((opts) => {
+      exitCode = runPlan(opts, io, clock);
+    });
 
   program
     .command('simulate')
@@ -60,7 +80,7 @@ export async function run(
 
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander already printed its message (help, unknown option, missing option).

@@ -1,11 +1,14 @@
 /** `forestall simulate`: the real planner and rollout against a simulated fleet; `npm run demo` runs it. */
-import { formatDuration } from '../lambda/core/time';
-import type { Plan } from '../lambda/core/types';
+import type { Config } from '../lambda/core/config';
+import { formatDuration, isoSeconds } from '../lambda/core/time';
+import type { InstanceFacts, Plan } from '../lambda/core/types';
+import { emptyWaves } from '../lambda/core/wave-coverage';
+import { localSpan, windowZoneAt } from '../lambda/core/windows';
 import { type TimelineEntry, timeline } from '../sim/outcome';
 import { parseScenario } from '../sim/scenario';
 import { type SimulationOutcome, type SimulationRun, simulate } from '../sim/simulate';
 import { loadConfig, type Output, parseIntFlag, readJson, UsageError } from './io';
-import { table } from './table';
+import { table, wrapLines } from './table';
 
 export interface SimulateOptions {
   scenario: string;
@@ -26,7 +29,8 @@ export async function runSimulate(opts: SimulateOptions, io: Output): Promise<vo
     throw new UsageError((e as Error).message);
   }
   const seed = parseIntFlag(opts.seed, '--seed', scenario.seed);
-  const progress = opts.progress ? (line: string) => (opts.json ? io.err(line) : io.out(line)) : undefined;
+  const say = (text: string) => (opts.json ? io.err(text) : io.out(text));
+  const progress = opts.progress ? (text: string) => say(wrapLines(text)) : undefined;
   // Said first, so that nobody reads a dry run's figures as what Forestall achieved.
   progress?.(
     config.dryRun
@@ -34,10 +38,11 @@ export async function runSimulate(opts: SimulateOptions, io: Output): Promise<vo
       : `Simulating "${scenario.name}" (seed ${seed}) from ${scenario.start}`,
   );
   const t0 = performance.now();
-  const run = await simulate(scenario, config, {
-    seed,
-    ...(progress ? { progress, onPlan: (plan: Plan) => progress(formatPlanSummary(plan)) } : {}),
-  });
+  const onPlan = (plan: Plan, facts: readonly InstanceFacts[]) => {
+    for (const w of emptyWaves(facts, config)) io.err(`warning: wave "${w.wave}" ${w.why}`);
+    progress?.(formatPlanSummary(plan, config));
+  };
+  const run = await simulate(scenario, config, { seed, onPlan, ...(progress ? { progress } : {}) });
   if (opts.json) {
     io.out(JSON.stringify(opts.timeline ? withTimeline(run) : run.outcome, null, 2));
     return;
@@ -60,15 +65,28 @@ function withTimeline(run: SimulationRun): object {
   };
 }
 
-function formatPlanSummary(plan: Plan): string {
-  const rows = plan.batches.map((w) => {
+/**
+ * The plan, a line per batch. With windows, the batch's span in their time zone replaces END BY (UTC), which
+ * keeps the table within 120 columns.
+ */
+function formatPlanSummary(plan: Plan, config: Pick<Config, 'windows'>): string {
+  const zones = plan.batches.map((b) => windowZoneAt(config.windows, Date.parse(b.startAt)));
+  const oneZone = zones.every((z) => z !== undefined && z === zones[0]) ? zones[0] : undefined;
+  const rows = plan.batches.map((w, k) => {
+    const start = Date.parse(w.startAt);
+    const end = Date.parse(w.endBy);
+    const zone = zones[k];
     const remedies = new Map<string, number>();
     for (const i of w.items) remedies.set(i.remedy, (remedies.get(i.remedy) ?? 0) + 1);
     return [
       String(w.index),
       w.wave,
-      w.startAt,
-      w.endBy,
+      isoSeconds(start),
+      oneZone !== undefined
+        ? localSpan(start, end, oneZone)
+        : zone === undefined
+          ? isoSeconds(end)
+          : `${localSpan(start, end, zone)} ${zone}`,
       String(new Set(w.items.map((i) => i.instanceId)).size),
       [...remedies].map(([r, n]) => `${r}:${n}`).join(' '),
     ];
@@ -78,6 +96,12 @@ function formatPlanSummary(plan: Plan): string {
     const key = s.reason.split(':')[0] ?? s.reason;
     reasons.set(key, (reasons.get(key) ?? 0) + 1);
   }
+  const local =
+    oneZone !== undefined
+      ? `LOCAL (${oneZone})`
+      : zones.some((z) => z)
+        ? 'END BY (UTC) / LOCAL'
+        : 'END BY (UTC)';
   return [
     `Plan ${plan.rolloutId}: ${plan.batches.length} batches; ${plan.skipped.length} skipped, ${plan.infeasible.length} infeasible`,
     ...(reasons.size > 0
@@ -88,7 +112,10 @@ function formatPlanSummary(plan: Plan): string {
           ),
         ]
       : []),
-    table(['#', 'WAVE', 'START (UTC)', 'END BY (UTC)', 'INSTANCES', 'REMEDIES'], rows),
+    table(['#', 'WAVE', 'START (UTC)', local, 'INSTANCES', 'REMEDIES'], rows, {
+      shrink: [1],
+      wrapLast: true,
+    }),
     '',
   ].join('\n');
 }
@@ -130,7 +157,9 @@ function formatLimits(o: SimulationOutcome): string {
       String(p.peakWithForestall),
       String(p.peakCausedByForestall),
     ]);
-  return table(['GROUP', 'LIMIT', "AWS'S OWN SCHEDULE", 'WITH FORESTALL', "OF WHICH FORESTALL'S"], rows);
+  return table(['GROUP', 'LIMIT', "AWS'S OWN SCHEDULE", 'WITH FORESTALL', "OF WHICH FORESTALL'S"], rows, {
+    shrink: [0],
+  });
 }
 
 /** `--timeline` as text: one outage a line, in start order. */
@@ -138,7 +167,10 @@ export function formatTimeline(entries: readonly TimelineEntry[]): string {
   return [
     '',
     `Outages with Forestall (${entries.length}; FROM, TO, CAUSE, INSTANCE, GROUPS):`,
-    ...entries.map((e) => `${e.from} ${e.to} ${e.cause.padEnd(9)} ${e.instanceId} ${e.groups.join(' ')}`),
+    ...entries.map(
+      (e) =>
+        `${isoSeconds(Date.parse(e.from))} ${isoSeconds(Date.parse(e.to))} ${e.cause.padEnd(9)} ${e.instanceId} ${e.groups.join(' ')}`,
+    ),
     '',
   ].join('\n');
 }

@@ -6,7 +6,7 @@ import { DynamoRegionRollouts, type RegionRolloutStatus } from '../lambda/aws/re
 import { DynamoRolloutLedger } from '../lambda/aws/rollout-ledger';
 import type { RolloutState } from '../lambda/core/machine/state';
 import { fromRecords } from '../lambda/core/machine/storage';
-import { formatDuration } from '../lambda/core/time';
+import { formatRelative } from '../lambda/core/time';
 import type { OperatorSession } from './aws';
 import { loadConfig, type Output } from './io';
 import { table } from './table';
@@ -66,8 +66,6 @@ export async function storedState(
 }
 
 const minute = (t: number) => `${new Date(t).toISOString().slice(0, 16)}Z`;
-const relative = (t: number, now: number) =>
-  t >= now ? `in ${formatDuration(t - now)}` : `${formatDuration(now - t)} ago`;
 
 export async function runStatus(
   opts: StatusOptions,
@@ -123,7 +121,7 @@ export async function regionStatus(
       eventId: n.eventId,
       code: n.code,
       deadline: new Date(deadline).toISOString(),
-      in: relative(deadline, now),
+      in: formatRelative(deadline, now),
       description: n.description,
     }));
   const held = await new DynamoRegionRollouts(doc, name).current(region);
@@ -149,7 +147,11 @@ export async function regionStatus(
         ...(b && { current: { index: b.index, wave: b.wave, stage: b.stage, items: b.items.length } }),
         ...(slot &&
           state.status === 'running' && {
-            next: { index: nextIndex, startAt: new Date(slot[0]).toISOString(), in: relative(slot[0], now) },
+            next: {
+              index: nextIndex,
+              startAt: new Date(slot[0]).toISOString(),
+              in: formatRelative(slot[0], now),
+            },
           }),
         ...(state.haltReason === undefined ? {} : { haltReason: state.haltReason }),
       },

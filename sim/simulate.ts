@@ -8,7 +8,7 @@ import { type RolloutResult, runLocalRollout } from '../lambda/core/local-driver
 import { groupIds, groupLimits, groupsOf, planRollout } from '../lambda/core/planner';
 import type { ApprovalPort } from '../lambda/core/ports';
 import { HOUR } from '../lambda/core/time';
-import type { Notice, Plan } from '../lambda/core/types';
+import type { InstanceFacts, Notice, Plan } from '../lambda/core/types';
 import type { Cause, Outage, SimEc2 } from './ec2';
 import {
   type AwsBreakdown,
@@ -83,8 +83,8 @@ export interface SimulateOptions {
   readonly seed?: number;
   readonly progress?: (line: string) => void;
   readonly approvals?: ApprovalPort;
-  /** Called with the plan before the rollout starts (the CLI prints it). */
-  readonly onPlan?: (plan: Plan) => void;
+  /** Called with the plan, and the facts it was planned from, before the rollout starts (the CLI prints it). */
+  readonly onPlan?: (plan: Plan, facts: readonly InstanceFacts[]) => void;
   /**
    * `turns`: drive the rollout as the Step Functions state machine does (sim/sfn-driver.ts) and report its
    * executions; default `local`, the in-process loop. Both run the same machine.
@@ -110,7 +110,7 @@ export async function simulate(
   const planning = performance.now();
   const plan = planRollout(notices, facts, config, world.now);
   const plannerMs = performance.now() - planning;
-  opts.onPlan?.(plan);
+  opts.onPlan?.(plan, facts);
   const limits = groupLimits(facts, config);
   let executions: readonly ExecutionTrace[] | undefined;
   let rollout: RolloutResult;

@@ -53,6 +53,14 @@ export function instanceStoreFromTypeName(instanceType: string): InstanceStoreKn
   return 'unknown';
 }
 
+/**
+ * The Region an Availability Zone (or Local or Wavelength Zone) belongs to: `eu-west-1a` → `eu-west-1`,
+ * `us-west-2-lax-1a` → `us-west-2`, `us-gov-west-1b` → `us-gov-west-1`; undefined for a name of another shape.
+ */
+export function regionOfAz(az: string): string | undefined {
+  return /^([a-z]{2,4}(?:-[a-z]+)+-\d+)(?:[a-z]|-)/.exec(az)?.[1];
+}
+
 export interface ParsedFacts {
   readonly facts: InstanceFacts[];
   readonly rejected: Rejected[];
@@ -85,9 +93,11 @@ export function parseInstances(
         const parsed = instanceSchema.safeParse(raw);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
+          const id = (raw as { InstanceId?: unknown } | null)?.InstanceId;
           rejected.push({
-            where: `Reservations[${r}].Instances[${i}]`,
+            where: `${pages.length > 1 ? `page ${p} ` : ''}Reservations[${r}].Instances[${i}]`,
             reason: `${issue?.path.join('.')}: ${issue?.message}`,
+            ...(typeof id === 'string' && id !== '' ? { instanceId: id } : {}),
           });
           return;
         }

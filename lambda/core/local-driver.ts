@@ -8,7 +8,7 @@ import type { Config } from './config';
 import type { BatchResult, RolloutState } from './machine/state';
 import type { LedgerEntry, Ports } from './ports';
 import { advanceStoredStep, beginRollout, executeStoredStep, type StepHooks } from './stepper';
-import { formatDuration } from './time';
+import { formatDuration, isoSeconds } from './time';
 import type { Plan } from './types';
 
 /** Where each planned instance ended, read back from the ledger's history. */
@@ -73,7 +73,8 @@ export async function resumeLocalRollout(
     beforeCommand(state, index, command) {
       if (opts.crashAt?.(state.step, index)) throw new SimulatedCrash(state.step, index);
       if (command.kind === 'emit') {
-        const line = progressLine(command.event.detailType, command.event.detail, command.event.time);
+        const time = isoSeconds(Date.parse(command.event.time));
+        const line = progressLine(command.event.detailType, command.event.detail, time);
         if (line) say(line);
       }
     },

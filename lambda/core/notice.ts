@@ -9,6 +9,8 @@ import type { CheckStatus, InstanceState, InstanceStatus, Notice, NoticeState } 
 export interface Rejected {
   readonly where: string;
   readonly reason: string;
+  /** The record's instance id, when it had a readable one. */
+  readonly instanceId?: string;
 }
 
 const awsTime = z.union([z.string(), z.date()]);

@@ -18,7 +18,7 @@ import { type Config, resolveLimit } from './config';
 import { MinHeap } from './heap';
 import { chooseRemedy } from './remedy';
 import { RESCHEDULE_CALL_MARGIN, RESCHEDULE_FREEZE, RESCHEDULE_MIN_LEAD } from './reschedule-timing';
-import { formatDuration, iso, MINUTE } from './time';
+import { formatDuration, formatRelative, iso, isoSeconds, MINUTE } from './time';
 import type {
   ActiveRemedy,
   InfeasibleNotice,
@@ -249,6 +249,7 @@ type Candidate = { readonly n: Notice; readonly remedy: ActiveRemedy };
 function candidatesOf(
   own: readonly Notice[],
   f: InstanceFacts | undefined,
+  unreadable: string | undefined,
   config: Config,
   out: Outcomes,
 ): Candidate[] {
@@ -256,6 +257,11 @@ function candidatesOf(
   const candidates: Candidate[] = [];
   for (const n of own) {
     if (n.state !== 'active') out.skip(n, `inactive: event ${n.state}`);
+    else if (!f && unreadable !== undefined)
+      out.skip(
+        n,
+        `malformed-instance: its describe-instances record could not be read (${unreadable}); AWS acts at NotBefore`,
+      );
     else if (!f) out.skip(n, 'unknown-instance: not in the describe-instances data');
     else if (f.tags[optIn.key] !== optIn.value)
       out.skip(n, `not-opted-in: lacks tag ${optIn.key}=${optIn.value}; AWS acts at NotBefore`);
@@ -298,6 +304,7 @@ function oneRemedy(candidates: readonly Candidate[], config: Config, out: Outcom
 function unitsFromNotices(
   notices: readonly Notice[],
   factsById: ReadonlyMap<string, InstanceFacts>,
+  unreadable: ReadonlyMap<string, string>,
   config: Config,
   groupTable: GroupTable,
   out: Outcomes,
@@ -316,7 +323,7 @@ function unitsFromNotices(
       else own.push(n);
     }
     const f = factsById.get(instanceId);
-    const candidates = candidatesOf(own, f, config, out);
+    const candidates = candidatesOf(own, f, unreadable.get(instanceId), config, out);
     if (!f || candidates.length === 0) continue;
     const chosen = oneRemedy(candidates, config, out);
     const remedy = (chosen[0] as Candidate).remedy;
@@ -354,6 +361,11 @@ function lowerBoundOf(u: Unit, now: number): number {
   return ceilMinute(u.remedy === 'reschedule' ? now + RESCHEDULE_MIN_LEAD + RESCHEDULE_CALL_MARGIN : now);
 }
 
+/** Why an event whose NotBefore has passed is not planned: AWS may perform it at any moment now. */
+export function startedReason(notBefore: number, now: number): string {
+  return `already-started: started ${formatRelative(notBefore, now)} (NotBefore ${isoSeconds(notBefore)}); AWS performs it within its window, on its own schedule`;
+}
+
 /**
  * Phase 2. Per unit: the span of starts that meet its deadline, and how that span relates to the windows.
  * Units that cannot meet their deadline are reported infeasible; the rest are returned, each in a bucket.
@@ -371,11 +383,15 @@ function timeUnits(
   for (const u of units) {
     const lower = lowerBoundOf(u, now);
     const firstNotBefore = u.notices.reduce((m, n) => Math.min(m, n.notBefore), Number.POSITIVE_INFINITY);
+    if (firstNotBefore <= now) {
+      out.fail(u, startedReason(firstNotBefore, now));
+      continue;
+    }
     // The call must arrive more than 5 minutes before the event starts, with the call margin on top.
     if (u.remedy === 'reschedule' && firstNotBefore <= now + RESCHEDULE_FREEZE + RESCHEDULE_CALL_MARGIN) {
       out.fail(
         u,
-        `too-late-to-reschedule: the event starts within ${formatDuration(RESCHEDULE_FREEZE + RESCHEDULE_CALL_MARGIN)} (AWS refuses within ${formatDuration(RESCHEDULE_FREEZE)}, plus the call margin) or has started`,
+        `too-late-to-reschedule: the event starts within ${formatDuration(RESCHEDULE_FREEZE + RESCHEDULE_CALL_MARGIN)} (AWS refuses within ${formatDuration(RESCHEDULE_FREEZE)}, plus the call margin)`,
       );
       continue;
     }
@@ -715,17 +731,22 @@ function isoMemo(): (t: number) => string {
   };
 }
 
+/**
+ * `unreadable`: instance id → why its describe-instances record could not be read (where and what), so that
+ * its notices say so rather than that the instance is missing from the data.
+ */
 export function planRollout(
   notices: readonly Notice[],
   facts: readonly InstanceFacts[],
   config: Config,
   now: number,
+  unreadable: ReadonlyMap<string, string> = new Map(),
 ): Plan {
   const isoOf = isoMemo();
   const out = new Outcomes(isoOf);
   const factsById = indexFacts(facts);
   const groupTable = new GroupTable(groupLimits([...factsById.values()], config));
-  const units = unitsFromNotices(notices, factsById, config, groupTable, out);
+  const units = unitsFromNotices(notices, factsById, unreadable, config, groupTable, out);
 
   let horizon = now;
   for (const u of units) horizon = Math.max(horizon, u.deadline);

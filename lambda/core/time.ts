@@ -40,3 +40,21 @@ export function formatDuration(ms: number): string {
   const parts = [d ? `${d}d` : '', h ? `${h}h` : '', m || (!d && !h) ? `${m}m` : ''];
   return sign + parts.join('');
 }
+
+export const DAY = 24 * HOUR;
+
+/** An instant for people to read: UTC ISO-8601 to the second, `2026-12-01T02:00:00Z` (no `.000`). */
+export function isoSeconds(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * `t` relative to `now`, as people say it: `in 2d4h`, `3h5m ago`, `now`. A day or more is rounded to the
+ * hour (minutes would be noise), less to the minute.
+ */
+export function formatRelative(t: number, now: number): string {
+  const unit = Math.abs(t - now) >= DAY ? HOUR : MINUTE;
+  const rounded = Math.round(Math.abs(t - now) / unit) * unit;
+  if (rounded === 0) return 'now';
+  return t > now ? `in ${formatDuration(rounded)}` : `${formatDuration(rounded)} ago`;
+}

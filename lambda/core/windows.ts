@@ -6,6 +6,26 @@
 import { DateTime } from 'luxon';
 import type { WindowConfig } from './config';
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The time zone to show an instant in beside UTC: that of a window containing it, else the one zone every
+ * window shares; undefined without windows, or when they mix zones and none contains it.
+ */
+export function windowZoneAt(windows: readonly WindowConfig[], t: number): string | undefined {
+  const containing = windows.find((w) => new WindowCalendar([w], t - DAY_MS, t + DAY_MS).contains(t));
+  if (containing) return containing.timeZone;
+  const zones = new Set(windows.map((w) => w.timeZone));
+  return zones.size === 1 ? [...zones][0] : undefined;
+}
+
+/** `Wed 02:00-02:20` in `zone` (`Wed 23:50-Thu 00:10` across midnight), in English whatever the locale. */
+export function localSpan(start: number, end: number, zone: string): string {
+  const from = DateTime.fromMillis(start, { zone, locale: 'en-US' });
+  const to = DateTime.fromMillis(end, { zone, locale: 'en-US' });
+  return `${from.toFormat('ccc HH:mm')}-${to.toFormat(from.hasSame(to, 'day') ? 'HH:mm' : 'ccc HH:mm')}`;
+}
+
 const DAY_INDEX: Record<string, number> = { MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6, SUN: 7 };
 
 export class WindowCalendar {

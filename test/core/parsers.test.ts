@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { instanceStoreFromTypeName, parseInstances, parseInstanceTypes } from '../../lambda/core/facts';
+import {
+  instanceStoreFromTypeName,
+  parseInstances,
+  parseInstanceTypes,
+  regionOfAz,
+} from '../../lambda/core/facts';
 import { noticeStateOf, parseInstanceStatuses } from '../../lambda/core/notice';
 
 const aws = (f: string) =>
@@ -193,9 +198,31 @@ describe('parseInstances (describe-instances)', () => {
       {
         where: 'Reservations[2].Instances[0]',
         reason: 'Placement: Invalid input: expected object, received undefined',
+        instanceId: 'i-0def', // so that its events can say their record was malformed
+      },
+    ]);
+    // With several pages, the page is named too.
+    const pages = parseInstances(
+      [{ Reservations: [] }, { Reservations: [{ Instances: [{}] }] }],
+      'us-east-1',
+    );
+    expect(pages.rejected).toEqual([
+      {
+        where: 'page 1 Reservations[0].Instances[0]',
+        reason: 'InstanceId: Invalid input: expected string, received undefined',
       },
     ]);
   });
+
+  it.each([
+    ['eu-west-1a', 'eu-west-1'],
+    ['us-west-2-lax-1a', 'us-west-2'], // a Local Zone
+    ['us-east-1-wl1-bos-wlz-1', 'us-east-1'], // a Wavelength Zone
+    ['us-gov-west-1b', 'us-gov-west-1'],
+    ['ap-southeast-3c', 'ap-southeast-3'],
+    ['us-east-1', undefined], // a Region is not a zone
+    ['a', undefined],
+  ])('reads the Region of zone %s as %s', (az, region) => expect(regionOfAz(az)).toBe(region));
 
   it('rejects a file that is not describe-instance-types output', () => {
     expect(() => parseInstanceTypes({ Reservations: [] })).toThrow(

@@ -254,10 +254,41 @@ describe('planRollout', () => {
         eventId: 'instance-event-2',
         code: 'instance-reboot',
         reason:
-          'too-late-to-reschedule: the event starts within 20m (AWS refuses within 5m, plus the call margin) or has started',
+          'too-late-to-reschedule: the event starts within 20m (AWS refuses within 5m, plus the call margin)',
         deadline: '2026-12-03T02:00:00.000Z',
       },
     ]);
+  });
+
+  it('says how long ago an event started, whatever its remedy, rather than that its deadline is too close', () => {
+    const p = planRollout(
+      [
+        notice(1, 'instance-stop', -60.25),
+        notice(2, 'instance-reboot', -0.5, { notBeforeDeadline: NOW + 50 * H }),
+        notice(3, 'system-reboot', 0),
+      ],
+      [facts(1), facts(2), facts(3)],
+      cfg(),
+      NOW,
+    );
+    expect(p.batches).toEqual([]);
+    expect(p.infeasible.map((i) => [i.instanceId.slice(-1), i.reason])).toEqual([
+      [
+        '1',
+        'already-started: started 2d12h ago (NotBefore 2026-11-28T11:45:00Z); AWS performs it within its window, on its own schedule',
+      ],
+      [
+        '2',
+        'already-started: started 30m ago (NotBefore 2026-11-30T23:30:00Z); AWS performs it within its window, on its own schedule',
+      ],
+      [
+        '3',
+        'already-started: started now (NotBefore 2026-12-01T00:00:00Z); AWS performs it within its window, on its own schedule',
+      ],
+    ]);
+    // One minute ahead has not started: the deadline is what stops it.
+    const soon = planRollout([notice(1, 'instance-stop', 1 / 60)], [facts(1)], cfg(), NOW);
+    expect(soon.infeasible[0]?.reason).toMatch(/^deadline-too-close: .*, 1m left$/);
   });
 
   it('reports no-slot when earlier entries use up the time before a deadline', () => {
@@ -300,6 +331,27 @@ describe('planRollout', () => {
       ],
       ['6', 'unsupported-code: "instance-teleport" is not a documented event code; AWS acts at NotBefore'],
     ]);
+  });
+
+  it('points to the malformed describe-instances record of an instance, not to missing data', () => {
+    const p = planRollout(
+      [notice(1, 'system-reboot', 50), notice(2, 'system-reboot', 50), notice(3, 'system-reboot', 50)],
+      [facts(3)],
+      cfg(),
+      NOW,
+      new Map([
+        ['i-00000000000000001', 'Reservations[0].Instances[4]: Placement: expected object'],
+        ['i-00000000000000003', 'Reservations[0].Instances[5]: State: expected object'], // listed twice: one read
+      ]),
+    );
+    expect(p.skipped.map((s) => [s.instanceId.slice(-1), s.reason])).toEqual([
+      [
+        '1',
+        'malformed-instance: its describe-instances record could not be read (Reservations[0].Instances[4]: Placement: expected object); AWS acts at NotBefore',
+      ],
+      ['2', 'unknown-instance: not in the describe-instances data'],
+    ]);
+    expect(p.batches.flatMap((b) => b.items.map((i) => i.instanceId))).toEqual(['i-00000000000000003']);
   });
 
   it('covers two events of one instance with one stop-start when it clears both', () => {

@@ -1,5 +1,5 @@
 import { parseConfig } from '../../lambda/core/config';
-import { WindowCalendar } from '../../lambda/core/windows';
+import { localSpan, WindowCalendar, windowZoneAt } from '../../lambda/core/windows';
 
 const at = (s: string) => Date.parse(s);
 const cal = (windows: unknown[], from = '2026-03-01T00:00:00Z', to = '2026-11-30T00:00:00Z') =>
@@ -46,5 +46,28 @@ describe('WindowCalendar', () => {
       ).toISOString(),
     ).toBe('2026-06-03T11:00:00.000Z');
     expect(c.latestWindowStartIn(at('2026-06-03T12:00:00Z'), at('2026-06-08T09:00:00Z'))).toBeUndefined();
+  });
+});
+
+describe('showing times in a window’s zone', () => {
+  const windows = (...w: unknown[]) => parseConfig({ windows: w }).windows;
+  const berlin = { days: ['TUE'], start: '02:00', end: '05:00', timeZone: 'Europe/Berlin' };
+  const tokyo = { days: ['WED'], start: '22:00', end: '02:00', timeZone: 'Asia/Tokyo' };
+
+  it('takes the zone of the window that holds the instant, else the one zone all windows share', () => {
+    expect(windowZoneAt(windows(berlin, tokyo), at('2026-12-01T01:30:00Z'))).toBe('Europe/Berlin');
+    expect(windowZoneAt(windows(berlin, tokyo), at('2026-12-02T14:00:00Z'))).toBe('Asia/Tokyo'); // 23:00 JST
+    expect(windowZoneAt(windows(berlin, tokyo), at('2026-12-05T12:00:00Z'))).toBeUndefined(); // in neither
+    expect(windowZoneAt(windows(berlin), at('2026-12-05T12:00:00Z'))).toBe('Europe/Berlin');
+    expect(windowZoneAt([], at('2026-12-05T12:00:00Z'))).toBeUndefined();
+  });
+
+  it('says the weekday, and the weekday again when the span crosses local midnight', () => {
+    expect(localSpan(at('2026-12-01T01:00:00Z'), at('2026-12-01T01:20:00Z'), 'Europe/Berlin')).toBe(
+      'Tue 02:00-02:20',
+    );
+    expect(localSpan(at('2026-12-02T14:50:00Z'), at('2026-12-02T15:10:00Z'), 'Asia/Tokyo')).toBe(
+      'Wed 23:50-Thu 00:10',
+    );
   });
 });
