@@ -234,11 +234,12 @@ function secant(a: Probe | undefined, b: Probe, target: number): number | undefi
 }
 
 /**
- * An integer v in (lo, hi] that passes (at most `target` infeasible) while v − 1 fails (or v − 1 ≤ lo, known
- * to fail): a checked boundary. Undefined when hi fails too. The first probe is just under `guess` (or
- * under `knownPass`, a value already seen to pass); then a
- * secant through the two failing values nearest the boundary, safeguarded by bisection whenever it does not
- * halve the bracket, so at most about 2·log2(hi − lo) + 3 plans. `infeasibleAt` need not be monotone.
+ * An integer v in (lo, hi] that passes (at most `target` infeasible) while v − 1 fails (or v − 1 ≤ lo, the
+ * value searched from, taken to fail): a checked boundary. Undefined when hi fails too. The first probe is
+ * just under `guess` (or under `knownPass`, a value already seen to pass); then secant steps through the two
+ * failing values nearest the boundary (lo is planned only when a secant needs its count). A secant step that
+ * does not halve the bracket is followed by bisection, except once by checking a passing prediction one
+ * lower: at most about 2·log2(hi − lo) + 5 plans. `infeasibleAt` need not be monotone.
  */
 export function leastPassing(
   lo: Probe,
@@ -255,7 +256,7 @@ export function leastPassing(
   let pass = knownPass !== undefined && knownPass >= min && knownPass <= hi ? knownPass : undefined;
   if (pass === min) return { value: pass, below: lo.value };
   let fromSecant = false;
-  // From a known pass, check the value under it first; else probe a little under the guess, on the failing side.
+  let checkedOneLower = false;
   let next =
     pass !== undefined
       ? pass - 1
@@ -263,29 +264,34 @@ export function leastPassing(
   for (;;) {
     const widthBefore = pass === undefined ? Number.POSITIVE_INFINITY : pass - fail.value;
     const infeasible = infeasibleAt(next);
-    if (fits(infeasible, target)) pass = next;
+    const passed = fits(infeasible, target);
+    if (passed) pass = next;
     else {
       before = fail;
       fail = { value: next, infeasible };
     }
     if (pass !== undefined && pass - fail.value <= 1) return { value: pass, below: fail.value };
     if (pass === undefined && fail.value >= hi) return undefined;
+    if (before !== undefined && before.infeasible === undefined)
+      before = { value: before.value, infeasible: infeasibleAt(before.value) };
     const predicted = secant(before, fail, target);
     if (pass === undefined) {
-      // Nothing passes yet: one secant probe (or, with one count known, a step as long again), then hi says
-      // whether any value passes at all.
-      if (predicted !== undefined && !fromSecant) {
-        fromSecant = true;
-        next = Math.min(hi, predicted);
-      } else {
-        fromSecant = false;
-        const unknownBefore = before !== undefined && before.infeasible === undefined;
-        next = unknownBefore ? Math.min(hi, 2 * fail.value - Math.floor(before?.value ?? 0)) : hi;
-      }
-    } else if (predicted === undefined || (fromSecant && pass - fail.value > widthBefore / 2)) {
+      // Nothing passes yet: one secant probe, unless the counts flatten (the secant would leap more than
+      // four times the last step); then hi says whether any value passes at all.
+      const step = fail.value - (before?.value ?? fail.value);
+      const leap = predicted === undefined || predicted - fail.value > 4 * step;
+      fromSecant = !leap && !fromSecant;
+      next = fromSecant && predicted !== undefined ? Math.min(hi, predicted) : hi;
+      continue;
+    }
+    const stalled = fromSecant && pass - fail.value > widthBefore / 2;
+    const oneLower: boolean =
+      stalled && passed && !checkedOneLower && predicted !== undefined && predicted >= pass;
+    if (predicted === undefined || (stalled && !oneLower)) {
       fromSecant = false;
       next = Math.floor((fail.value + pass) / 2);
     } else {
+      checkedOneLower ||= oneLower;
       fromSecant = true;
       next = Math.min(pass - 1, Math.max(Math.floor(fail.value) + 1, predicted));
     }
@@ -323,6 +329,8 @@ interface Knob {
   readonly current: CountOrPercent;
   readonly hi: number;
   readonly guess: number;
+  /** The plan reached this limit somewhere: the search starts at the guess, else at its highest value. */
+  readonly binds: boolean;
   get(limits: Limits): CountOrPercent;
   set(limits: Limits, value: number): Limits;
 }
@@ -339,6 +347,8 @@ const scaledNeed = (limit: number, t: Tally, fixable: number): number =>
 interface Tally {
   readonly size: number;
   readonly limit: number;
+  /** Most at once in the plan: a group's peak, a wave's fullest batch. */
+  readonly peak: number;
   readonly planned: number;
   readonly infeasible: number;
 }
@@ -347,9 +357,11 @@ function groupKnob(config: Config, groups: ReadonlyMap<string, Tally>, fixable: 
   const current = config.maxUnavailablePerGroup;
   let maxSize = 1;
   let guess = Math.floor(current.value) + 1;
+  let binds = false;
   for (const t of groups.values()) {
     maxSize = Math.max(maxSize, t.size);
     if (t.infeasible === 0) continue;
+    binds ||= t.peak >= t.limit;
     const need = scaledNeed(t.limit, t, fixable);
     guess = Math.max(guess, current.kind === 'count' ? need : Math.ceil((100 * need) / t.size));
   }
@@ -358,6 +370,7 @@ function groupKnob(config: Config, groups: ReadonlyMap<string, Tally>, fixable: 
     current,
     hi: current.kind === 'percent' ? 100 : maxSize,
     guess,
+    binds,
     get: (l) => l.group,
     set: (l, v) => ({ ...l, group: { kind: current.kind, value: v } }),
   };
@@ -367,13 +380,14 @@ function waveKnob(config: Config, index: number, t: Tally, fixable: number): Kno
   const wave = config.waves[index];
   if (!wave) throw new Error(`no wave ${index}`);
   const current = wave.maxParallel;
-  const need = scaledNeed(resolveLimit(current, t.size), t, fixable);
+  const need = scaledNeed(t.limit, t, fixable);
   return {
     setting: `waves[${index}].maxParallel`,
     wave: wave.name,
     current,
     hi: current.kind === 'percent' ? 100 : Math.max(1, t.size),
     guess: current.kind === 'count' ? need : Math.ceil((100 * need) / Math.max(1, t.size)),
+    binds: t.peak >= t.limit,
     get: (l) => l.waves[index] ?? current,
     set: (l, v) => ({
       ...l,
@@ -389,9 +403,14 @@ interface Search {
   readonly target: number;
 }
 
+/**
+ * The setting's least passing value with `others`. A setting the plan never reached is planned at its
+ * highest value first (it likely does not help: one plan says so); one it reached starts at the guess.
+ */
 function searchKnob(s: Search, k: Knob, others: Limits, knownPass?: number) {
-  const lo = { value: k.current.value, infeasible: s.rp.known(k.set(others, k.current.value))?.infeasible };
   const at = (v: number) => s.rp.summary(k.set(others, v)).infeasible;
+  if (!k.binds && knownPass === undefined && (!raisable(k) || !fits(at(k.hi), s.target))) return undefined;
+  const lo = { value: k.current.value, infeasible: s.rp.known(k.set(others, k.current.value))?.infeasible };
   return leastPassing(lo, k.hi, k.guess, s.target, at, knownPass);
 }
 
@@ -606,7 +625,7 @@ function groupRows(fleet: Fleet, infeasible: readonly Unmade[], noRemedy: readon
 /** Per wave: units (instances the planner did not skip), planned and infeasible, for the search's first probe. */
 function waveTallies(fleet: Fleet, units: readonly Notice[]): Tally[] {
   const { config, plan, byId } = fleet;
-  const t = config.waves.map(() => ({ size: 0, limit: 0, planned: 0, infeasible: 0 }));
+  const t = config.waves.map(() => ({ size: 0, limit: 0, peak: 0, planned: 0, infeasible: 0 }));
   const waveOf = (id: string) => {
     const f = byId.get(id);
     return f ? t[waveIndexOf(f, config)] : undefined;
@@ -615,9 +634,15 @@ function waveTallies(fleet: Fleet, units: readonly Notice[]): Tally[] {
     const w = waveOf(n.instanceId);
     if (w) w.size++;
   }
+  config.waves.forEach((w, i) => {
+    const tally = t[i];
+    if (tally) tally.limit = resolveLimit(w.maxParallel, tally.size);
+  });
   for (const b of plan.batches) {
     const w = t[config.waves.findIndex((x) => x.name === b.wave)];
-    if (w) w.planned += b.items.length;
+    if (!w) continue;
+    w.planned += b.items.length;
+    w.peak = Math.max(w.peak, b.items.length);
   }
   for (const n of plan.infeasible) {
     const w = waveOf(n.instanceId);
