@@ -12,7 +12,7 @@ import {
   type Unmade,
 } from '../lambda/core/drill';
 import { parseInstances, parseInstanceTypes } from '../lambda/core/facts';
-import { formatDuration } from '../lambda/core/time';
+import { formatDuration, isoSeconds } from '../lambda/core/time';
 import { loadConfig, type Output, parseNow, readJson, UsageError } from './io';
 import { table } from './table';
 
@@ -98,7 +98,6 @@ export function runDrillCommand(opts: DrillOptions, io: Output, clock: () => num
 }
 
 /** An instant to the second, without `.000`: `2026-12-01T02:00:00Z`. */
-export const isoSeconds = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
 /** A limit as the config writes it: `14` or `"40%"`. */
 const configValue = (l: CountOrPercent): number | string => (l.kind === 'percent' ? `${l.value}%` : l.value);

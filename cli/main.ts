@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
 import { awsErrorLine, type OperatorAws, OperatorSession } from './aws';
+import { ExitStatus, registerDrillCommand } from './drill';
 import { type Output, UsageError } from './io';
 import { registerOperatorCommands } from './operate';
 import { EXIT_INFEASIBLE, runPlan } from './plan';
@@ -25,7 +26,7 @@ export async function run(
     .version(version, '-V, --version', 'print the version')
     .addHelpText(
       'after',
-      `\nExit codes: 0 done; 1 an AWS call failed, or an internal error; 2 bad files, flags or a refused command;\n${EXIT_INFEASIBLE} (plan) some notices are infeasible.`,
+      `\nExit codes: 0 done; 1 an AWS call failed, or an internal error; 2 bad files, flags or a refused command;\n${EXIT_INFEASIBLE} (plan) some notices are infeasible, (drill) some instances cannot make it.`,
     )
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
@@ -76,12 +77,14 @@ export async function run(
     )
     .action(async (opts) => runSimulate(opts, io));
 
+  registerDrillCommand(program, io, clock);
   registerOperatorCommands(program, io, clock, session);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (e) {
+    if (e instanceof ExitStatus) return e.code;
     if (e instanceof CommanderError) {
       // commander already printed its message (help, unknown option, missing option).
       return e.exitCode === 0 ? 0 : 2;

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDrillProgram } from './drill-program';
+import { run } from '../../cli/main';
 
 const root = join(__dirname, '..', '..');
 const ex = (f: string) => join(root, 'examples', f);
@@ -10,10 +10,8 @@ const NOW = '2026-11-30T00:00:00Z';
 async function drill(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runDrillProgram(
-    ['drill', ...argv],
-    { out: (s) => out.push(s), err: (s) => err.push(s) },
-    () => Date.parse(NOW),
+  const code = await run(['drill', ...argv], { out: (s) => out.push(s), err: (s) => err.push(s) }, () =>
+    Date.parse(NOW),
   );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
