@@ -671,10 +671,11 @@ describe('operator commands: usage checked before any AWS call', () => {
       'halt [options] <rollout>',
       'status [options]',
       'release',
+      'drill [options]',
     ])
       expect(r.out).toContain(c);
     expect(r.out).toContain(
-      'Exit codes: 0 done; 1 an AWS call failed, or an internal error; 2 bad files, flags or a refused command;\n3 (plan) some notices are infeasible.',
+      'Exit codes: 0 done; 1 an AWS call failed, or an internal error; 2 bad files, flags or a refused command;\n3 (plan) some notices are infeasible, (drill) some instances cannot make it.',
     );
   });
 
