@@ -36,6 +36,17 @@ interface Member {
   checkAt?: number;
   /** Bumped by every lifecycle change, so stale timers of an earlier change do nothing. */
   epoch: number;
+  /** Its entry in DescribeAutoScalingGroups' `Instances`, made when first asked for since its last change. */
+  view?: MemberView;
+}
+
+interface MemberView {
+  readonly InstanceId: string;
+  readonly InstanceType: string;
+  readonly AvailabilityZone: string;
+  readonly LifecycleState: LifecycleState;
+  readonly HealthStatus: 'Healthy' | 'Unhealthy';
+  readonly ProtectedFromScaleIn: false;
 }
 
 interface Group {
@@ -194,6 +205,7 @@ export class SimAutoScaling {
 
   private setLifecycle(m: Member, state: LifecycleState): void {
     m.lifecycle = state;
+    m.view = undefined;
     m.epoch++;
     m.checkAt = undefined;
   }
@@ -332,8 +344,14 @@ export class SimAutoScaling {
   }
 
   private shape(g: Group): unknown {
-    const members = [...g.members.values()];
-    const azs = [...new Set(members.map((m) => m.inst.spec.az))].sort();
+    const azSet = new Set<string>();
+    const Instances: MemberView[] = [];
+    for (const m of g.members.values()) {
+      azSet.add(m.inst.spec.az);
+      m.view ??= viewOf(m);
+      Instances.push(m.view);
+    }
+    const azs = [...azSet].sort();
     const region = (azs[0] ?? 'us-east-1a').replace(/[a-z]$/, '');
     const interval = this.world.behaviour.asgHealthCheckInterval;
     return {
@@ -348,16 +366,21 @@ export class SimAutoScaling {
       TargetGroupARNs: [...g.spec.targetGroupArns],
       HealthCheckType: 'EC2',
       HealthCheckGracePeriod: this.world.behaviour.asgHealthCheckGrace / 1000,
-      Instances: members.map((m) => ({
-        InstanceId: m.inst.spec.instanceId,
-        InstanceType: m.inst.spec.instanceType,
-        AvailabilityZone: m.inst.spec.az,
-        LifecycleState: m.lifecycle,
-        HealthStatus: m.lifecycle === 'Terminating' ? 'Unhealthy' : 'Healthy',
-        ProtectedFromScaleIn: false,
-      })),
+      Instances,
       SuspendedProcesses:
         interval > 0 ? [] : [{ ProcessName: 'ReplaceUnhealthy', SuspensionReason: 'simulated' }],
     };
   }
+}
+
+/** A member as DescribeAutoScalingGroups lists it; frozen, since it is shared by every reply until it changes. */
+function viewOf(m: Member): MemberView {
+  return Object.freeze({
+    InstanceId: m.inst.spec.instanceId,
+    InstanceType: m.inst.spec.instanceType,
+    AvailabilityZone: m.inst.spec.az,
+    LifecycleState: m.lifecycle,
+    HealthStatus: m.lifecycle === 'Terminating' ? 'Unhealthy' : 'Healthy',
+    ProtectedFromScaleIn: false,
+  });
 }

@@ -47,7 +47,24 @@ function validate(action: string, req: DescribeRequest): void {
   }
 }
 
-/** The instances a Describe call covers, one page of them, and the token for the next (AWS-FACTS §2). */
+type Match = (inst: SimInstance) => boolean;
+
+/** The request's filters as one predicate (all must hold); an unknown filter is refused. */
+function matcher(req: DescribeRequest): Match {
+  const tests: Match[] = (req.Filters ?? []).map((f): Match => {
+    if (f.Name === 'event.code')
+      return (i) => i.events.some((e) => e.status !== 'hidden' && f.Values.includes(e.code));
+    if (f.Name === 'instance-state-name') return (i) => f.Values.includes(i.state);
+    throw new SimApiError('InvalidParameterValue', `The simulator does not implement the filter '${f.Name}'`);
+  });
+  return (i) => tests.every((t) => t(i));
+}
+
+/**
+ * The instances a Describe call covers, one page of them, and the token for the next (AWS-FACTS §2). The
+ * token is the index of the page's first match; only the matches up to the page's end (and one more, to
+ * know whether a next page exists) are looked for, so paging through the fleet stays linear per page.
+ */
 function page(
   world: SimWorld,
   instances: Ec2Instances,
@@ -59,27 +76,23 @@ function page(
   // Unfiltered and unpaginated calls draw on a smaller bucket (AWS-FACTS §6).
   const filtered = ids !== undefined || (req.Filters?.length ?? 0) > 0 || req.MaxResults !== undefined;
   world.call(action, filtered ? 'describe' : 'describeUnfiltered');
-  let list = ids
+  const candidates = ids
     ? ids.map((id) => instances.get(id)).filter((i): i is SimInstance => i !== undefined)
-    : [...instances.all()].sort((a, b) => (a.spec.instanceId < b.spec.instanceId ? -1 : 1));
-  for (const f of req.Filters ?? []) {
-    if (f.Name === 'event.code')
-      list = list.filter((i) => i.events.some((e) => e.status !== 'hidden' && f.Values.includes(e.code)));
-    else if (f.Name === 'instance-state-name') list = list.filter((i) => f.Values.includes(i.state));
-    else
-      throw new SimApiError(
-        'InvalidParameterValue',
-        `The simulator does not implement the filter '${f.Name}'`,
-      );
-  }
+    : instances.inIdOrder();
+  const matches = matcher(req);
   const start = req.NextToken === undefined ? 0 : Number(req.NextToken);
   if (!Number.isInteger(start) || start < 0)
     throw new SimApiError('InvalidParameterValue', `Invalid NextToken '${req.NextToken}'`);
-  const size = req.MaxResults ?? Number.POSITIVE_INFINITY;
-  const pageItems = list.slice(start, start + size);
-  return start + size < list.length
-    ? { list: pageItems, NextToken: String(start + size) }
-    : { list: pageItems };
+  const end = start + (req.MaxResults ?? Number.POSITIVE_INFINITY);
+  const list: SimInstance[] = [];
+  let seen = 0;
+  for (const inst of candidates) {
+    if (!matches(inst)) continue;
+    if (seen >= end) return { list, NextToken: String(end) }; // a match past the page: there is a next one
+    if (seen >= start) list.push(inst);
+    seen++;
+  }
+  return { list };
 }
 
 function statusOf(inst: SimInstance): unknown {

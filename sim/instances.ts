@@ -91,6 +91,8 @@ export interface InstanceObserver {
 
 export class Ec2Instances {
   private readonly byId = new Map<string, SimInstance>();
+  /** Every instance in instance id order, as unfiltered Describe calls list them; dropped by every add. */
+  private sorted?: readonly SimInstance[];
   readonly outages: Outage[] = [];
   readonly disruptions: Disruption[] = [];
   observer: InstanceObserver = { changed: () => {}, serving: () => false };
@@ -106,6 +108,7 @@ export class Ec2Instances {
       epoch: 0,
     };
     this.byId.set(spec.instanceId, inst);
+    this.sorted = undefined;
     return inst;
   }
 
@@ -139,6 +142,12 @@ export class Ec2Instances {
 
   all(): IterableIterator<SimInstance> {
     return this.byId.values();
+  }
+
+  /** Every instance (terminated ones too: they are never forgotten), in instance id order. */
+  inIdOrder(): readonly SimInstance[] {
+    this.sorted ??= [...this.byId.values()].sort((a, b) => (a.spec.instanceId < b.spec.instanceId ? -1 : 1));
+    return this.sorted;
   }
 
   get size(): number {

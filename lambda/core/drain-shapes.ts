@@ -19,17 +19,48 @@ const groupsSchema = z.looseObject({
   ),
 });
 
+/**
+ * The groups schema without its members: a group's members are checked by `membersOf`, which builds the
+ * lifecycle map directly. Members are most of a large fleet's reply, and zod would copy each one first.
+ */
+const groupSizesSchema = z.looseObject({
+  AutoScalingGroups: z.array(
+    groupsSchema.shape.AutoScalingGroups.element.omit({ Instances: true }).extend({ Instances: z.unknown() }),
+  ),
+});
+
+/** The `Instances` of one group → instance id → lifecycle state; undefined when not as the schema says. */
+function membersOf(instances: unknown): Record<string, string> | undefined {
+  if (instances === undefined) return {};
+  if (!Array.isArray(instances)) return undefined;
+  const entries: Array<[string, string]> = [];
+  for (const i of instances as unknown[]) {
+    if (typeof i !== 'object' || i === null || Array.isArray(i)) return undefined;
+    const { InstanceId, LifecycleState } = i as { InstanceId?: unknown; LifecycleState?: unknown };
+    if (typeof InstanceId !== 'string' || typeof LifecycleState !== 'string') return undefined;
+    entries.push([InstanceId, LifecycleState]);
+  }
+  return Object.fromEntries(entries);
+}
+
 /** `DescribeAutoScalingGroups` output (one page) → the groups' sizes and members' lifecycle states. */
 export function parseAutoScalingGroups(page: unknown): AutoScalingGroupState[] {
-  const r = groupsSchema.safeParse(page);
-  if (!r.success) throw new Error('not DescribeAutoScalingGroups output: no AutoScalingGroups array');
-  return r.data.AutoScalingGroups.map((g) => ({
-    name: g.AutoScalingGroupName,
-    minSize: g.MinSize,
-    maxSize: g.MaxSize,
-    desiredCapacity: g.DesiredCapacity,
-    members: Object.fromEntries(g.Instances.map((i) => [i.InstanceId, i.LifecycleState])),
-  }));
+  const invalid = 'not DescribeAutoScalingGroups output: no AutoScalingGroups array';
+  const r = groupSizesSchema.safeParse(page);
+  if (!r.success) throw new Error(invalid);
+  const out: AutoScalingGroupState[] = [];
+  for (const g of r.data.AutoScalingGroups) {
+    const members = membersOf(g.Instances);
+    if (members === undefined) throw new Error(invalid);
+    out.push({
+      name: g.AutoScalingGroupName,
+      minSize: g.MinSize,
+      maxSize: g.MaxSize,
+      desiredCapacity: g.DesiredCapacity,
+      members,
+    });
+  }
+  return out;
 }
 
 /** `DescribeAutoScalingGroups` output (one page) → target group ARN → the groups attached to it. */

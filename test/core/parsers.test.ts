@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseAutoScalingGroups } from '../../lambda/core/drain-shapes';
 import {
   instanceStoreFromTypeName,
   parseInstances,
@@ -227,6 +228,43 @@ describe('parseInstances (describe-instances)', () => {
   it('rejects a file that is not describe-instance-types output', () => {
     expect(() => parseInstanceTypes({ Reservations: [] })).toThrow(
       'not `aws ec2 describe-instance-types` output: no InstanceTypes array',
+    );
+  });
+});
+
+describe('parseAutoScalingGroups (describe-auto-scaling-groups)', () => {
+  const group = (Instances: unknown) => ({
+    AutoScalingGroups: [
+      { AutoScalingGroupName: 'web', MinSize: 1, MaxSize: 4, DesiredCapacity: 2, Instances, Tags: [] },
+    ],
+  });
+
+  it('reads the sizes and each member lifecycle state (extra fields ignored; no Instances: no members)', () => {
+    const members = [
+      { InstanceId: 'i-1', LifecycleState: 'InService', HealthStatus: 'Healthy' },
+      { InstanceId: 'i-2', LifecycleState: 'Standby' },
+    ];
+    expect(parseAutoScalingGroups(group(members))).toEqual([
+      {
+        name: 'web',
+        minSize: 1,
+        maxSize: 4,
+        desiredCapacity: 2,
+        members: { 'i-1': 'InService', 'i-2': 'Standby' },
+      },
+    ]);
+    expect(parseAutoScalingGroups(group(undefined))[0]?.members).toEqual({});
+  });
+
+  it.each([
+    ['Instances not an array', {}],
+    ['a member not an object', [null]],
+    ['a member that is an array', [['i-1', 'InService']]],
+    ['a member without a string id', [{ InstanceId: 1, LifecycleState: 'InService' }]],
+    ['a member without a lifecycle state', [{ InstanceId: 'i-1' }]],
+  ])('refuses %s', (_why, Instances) => {
+    expect(() => parseAutoScalingGroups(group(Instances))).toThrow(
+      'not DescribeAutoScalingGroups output: no AutoScalingGroups array',
     );
   });
 });

@@ -213,6 +213,32 @@ describe('DescribeAutoScalingGroups', () => {
     );
   });
 
+  it('answers each member as it is now, after lifecycle changes and launches since an earlier call', () => {
+    const w = region({ members: 3 });
+    expect(group(w).members).toEqual({
+      [idOf(0)]: 'InService',
+      [idOf(1)]: 'InService',
+      [idOf(2)]: 'InService',
+    });
+    w.autoscaling.enterStandby(web([idOf(0)], false)); // not decrementing: a replacement is launched
+    const after = group(w).members;
+    expect(after[idOf(0)]).toBe('Standby');
+    const launched = Object.keys(after).filter((id) => !ids(0, 3).includes(id));
+    expect(launched).toHaveLength(1);
+    expect(after[launched[0] ?? '']).toBe('Pending');
+    // The launched instance is in EC2's listing too, in instance id order, paged like the others.
+    const listed = (
+      w.describeInstances({ MaxResults: 5 }) as {
+        Reservations: Array<{ Instances: Array<{ InstanceId: string }> }>;
+      }
+    ).Reservations.map((r) => r.Instances[0]?.InstanceId);
+    expect(listed).toEqual([...ids(0, 3), ...launched].sort());
+    w.advanceTo(T0 + 10 * MIN);
+    w.autoscaling.exitStandby({ AutoScalingGroupName: 'web', InstanceIds: [idOf(0)] });
+    expect(group(w).members[idOf(0)]).toBe('Pending');
+    expect(group(w).members[launched[0] ?? '']).toBe('InService');
+  });
+
   it('throttles with its own bucket (Throttling)', () => {
     const w = region({ members: 2, behaviour: { throttling: true } });
     const codes = Array.from({ length: 60 }, () =>

@@ -295,6 +295,43 @@ describe('SimEc2: DescribeInstanceStatus and DescribeInstances requests (AWS-FAC
     expect(() => w.describeInstances({ MaxResults: 2 })).toThrow('MaxResults must be between 5 and 1000');
   });
 
+  it('pages a filtered listing by its matches, and a filter sees the state as it is at each call', () => {
+    const w = fleet();
+    const running = (token?: string) =>
+      w.describeInstanceStatus({
+        Filters: [{ Name: 'instance-state-name', Values: ['running'] }],
+        IncludeAllInstances: true,
+        MaxResults: 5,
+        ...(token ? { NextToken: token } : {}),
+      });
+    const idsIn = (page: ReturnType<typeof running>) =>
+      parseInstanceStatuses(page, 'us-east-1').statuses.map((s) => s.instanceId);
+    const first = running();
+    expect(idsIn(first)).toEqual(ids.filter((_, i) => i % 4 !== 0).slice(0, 5));
+    expect(first.NextToken).toBe('5');
+    const second = running(first.NextToken);
+    expect(idsIn(second)).toEqual(ids.filter((_, i) => i % 4 !== 0).slice(5));
+    expect(second.NextToken).toBeUndefined();
+    // A stop, then the same filter: the stopped instance is no longer listed, a stopped one started is.
+    w.stopInstances([ids[1] ?? '']);
+    w.startInstances([ids[0] ?? '']);
+    w.advanceTo(T0 + 10 * MIN);
+    const after = [...idsIn(running()), ...idsIn(running('5'))];
+    expect(after).toEqual(ids.filter((_, i) => i === 0 || (i % 4 !== 0 && i !== 1)));
+    const events = (code: string) =>
+      idsIn(
+        w.describeInstanceStatus({
+          Filters: [{ Name: 'event.code', Values: [code] }],
+          IncludeAllInstances: true,
+        }),
+      );
+    // Starting a stopped instance moves its host: its instance-stop event is gone from the listing.
+    expect(events('instance-stop')).toEqual(ids.filter((_, i) => i % 2 === 0 && i !== 0));
+    expect(() => w.describeInstanceStatus({ Filters: [{ Name: 'tag:x', Values: [] }] })).toThrow(
+      "The simulator does not implement the filter 'tag:x'",
+    );
+  });
+
   it('draws unfiltered, unpaginated calls from the smaller bucket (50, then 10 per second)', () => {
     const w = world([instance()], [], { throttling: true });
     for (let i = 0; i < 50; i++) w.describeInstanceStatus({});
