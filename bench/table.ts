@@ -13,9 +13,9 @@ const COLUMNS: ReadonlyArray<readonly [string, (r: BenchRow) => string]> = [
   ['VIOL', (r) => String(r.limitViolations)],
   ['PEAK/LIM', (r) => r.peakUnavailableRatio.toFixed(2)],
   ['DOUBLE', (r) => String(r.doubleOutages)],
-  ['MAKESPAN h', (r) => hours(r.makespanSeconds)],
+  ['HOURS', (r) => hours(r.makespanSeconds)],
   ['xLB', (r) => r.makespanRatio.toFixed(2)],
-  ['API CALLS', (r) => String(r.apiCalls)],
+  ['API', (r) => String(r.apiCalls)],
   ['xLB', (r) => r.apiCallRatio.toFixed(2)],
   ['PLAN ms', (r) => (r.strategy === 'forestall' ? String(r.plannerMs) : '')],
 ];
