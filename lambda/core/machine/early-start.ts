@@ -22,7 +22,8 @@ export function earliestStart(batch: PlanBatch, config: Pick<Config, 'leadTime'>
     if (it.remedy === 'reschedule' || it.reason !== undefined) return planned;
     earliest = Math.max(earliest, ceilMinute(Date.parse(it.notBefore) - config.leadTime));
   }
-  return Math.min(planned, earliest);
+  // A batch with no items (none planned) keeps its slot: -Infinity would not survive the state's JSON.
+  return batch.items.length === 0 ? planned : Math.min(planned, earliest);
 }
 
 /** A window search horizon around now: windows are at most a day long and recur at least weekly. */
