@@ -1,6 +1,8 @@
 /** Storage bounds: every stored record ≤ 350 KB and the Step Functions payload ≤ 8 KB, whatever the batch size. */
 import { parseConfig } from '../../lambda/core/config';
+import { advance } from '../../lambda/core/machine/advance';
 import { startRollout } from '../../lambda/core/machine/init';
+import { cloneState } from '../../lambda/core/machine/state';
 import { fromRecords, RECORD_LIMIT, stepReference, toRecords } from '../../lambda/core/machine/storage';
 import { bigPlan, bigSteps, BIG_NOW as NOW } from '../contract/big-rollout';
 
@@ -43,5 +45,30 @@ describe('storage shape for AWS', () => {
         }),
       ]),
     ).toThrow(/stored rollout state is invalid: version/);
+  });
+});
+
+describe('state copies', () => {
+  it('cloneState copies deeply, as structuredClone did, and keeps a `__proto__` record key a key', () => {
+    const [, preflight] = bigSteps(50, config);
+    const state = { ...preflight.state, down: JSON.parse('{"__proto__":["asg=x"],"i-1":["asg=y"]}') };
+    const copy = cloneState(state);
+    expect(copy).toEqual(structuredClone(state));
+    expect(Object.getPrototypeOf(copy.down)).toBe(Object.prototype);
+    expect(Object.keys(copy.down)).toEqual(['__proto__', 'i-1']);
+    const item = copy.current?.items[0];
+    if (!item) throw new Error('no item');
+    item.eventIds.push('changed');
+    copy.limits.x = 1;
+    expect(state.current?.items[0]?.eventIds).toHaveLength(1);
+    expect(state.limits.x).toBeUndefined();
+  });
+
+  it('advance leaves the state it was given as it was', () => {
+    const [, preflight] = bigSteps(50, config);
+    const before = JSON.stringify(preflight.state);
+    const next = advance(preflight.state, [], Date.parse('2026-12-02T00:00:01Z'), config);
+    expect(next.state.step).toBe(preflight.state.step + 1);
+    expect(JSON.stringify(preflight.state)).toBe(before);
   });
 });

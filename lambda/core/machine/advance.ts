@@ -13,7 +13,7 @@ import { type Command, isMutating, type Observation } from './commands';
 import { loadBatch } from './preflight';
 import { cancelReschedules, runReschedules } from './reschedule';
 import { sweepRestarts } from './restart';
-import type { RolloutState } from './state';
+import { cloneState, type RolloutState } from './state';
 import { chunks, Step } from './step';
 
 /** Restart attempts at the end of a rollout (one per poll interval) before Forestall gives up and reports. */
@@ -30,7 +30,7 @@ export function advance(
   now: number,
   config: Config,
 ): Advanced {
-  const s = structuredClone(state);
+  const s = cloneState(state);
   if (s.status !== 'running') return { state: s, commands: [] };
   s.step++;
   const step = new Step(s, config, now, observations, s.awaiting);

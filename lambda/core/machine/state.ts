@@ -187,6 +187,33 @@ export function parseRolloutState(input: unknown): RolloutState {
   );
 }
 
+/**
+ * A deep copy of a state, for a step to change without touching its input. State is plain JSON data (the
+ * schema admits nothing else), so a plain copy does what structuredClone did, several times faster: a large
+ * batch's state is copied once per step.
+ */
+export function cloneState(state: RolloutState): RolloutState {
+  return copyJson(state) as RolloutState;
+}
+
+function copyJson(x: unknown): unknown {
+  if (typeof x !== 'object' || x === null) return x;
+  if (Array.isArray(x)) {
+    const out: unknown[] = new Array(x.length);
+    for (let i = 0; i < x.length; i++) out[i] = copyJson(x[i]);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(x)) {
+    const value = copyJson((x as Record<string, unknown>)[key]);
+    // A record key may be any string: `__proto__` must stay a key, not set the copy's prototype.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
+  }
+  return out;
+}
+
 export function isFinal(item: ItemState): boolean {
   return FINAL_PHASES.includes(item.phase);
 }
