@@ -6,7 +6,7 @@ import { type Config, parseConfig } from '../../lambda/core/config';
 import { earliestStart, earlyStartAt } from '../../lambda/core/machine/early-start';
 import type { ActiveRemedy, PlanBatch, PlanItem } from '../../lambda/core/types';
 import { parseScenario } from '../../sim/scenario';
-import { simulate } from '../../sim/simulate';
+import { type SimulationRun, simulate } from '../../sim/simulate';
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 const MIN = 60_000;
@@ -119,6 +119,15 @@ describe('earlyStartAt', () => {
   });
 });
 
+/** When the rollout reported `type` (Batch Started, Batch Completed) for batch `index`. */
+function batchEventTime(r: SimulationRun, type: string, index: number): number {
+  const e = r.events.find(
+    (x) => x.detailType === type && (x.detail as { batchIndex?: number }).batchIndex === index,
+  );
+  if (!e) throw new Error(`no ${type} for batch ${index}`);
+  return Date.parse(e.time);
+}
+
 describe('early start in a rollout (simulated Region)', () => {
   const EVERY = [...EVERY_DAY];
   function run(opts: {
@@ -149,13 +158,7 @@ describe('early start in a rollout (simulated Region)', () => {
   /** When each batch was reported started and completed, and when the plan had it start. */
   async function timeline(opts: Parameters<typeof run>[0]) {
     const r = await run(opts);
-    const at = (type: string, index: number) => {
-      const e = r.events.find(
-        (x) => x.detailType === type && (x.detail as { batchIndex?: number }).batchIndex === index,
-      );
-      if (!e) throw new Error(`no ${type} for batch ${index}`);
-      return Date.parse(e.time);
-    };
+    const at = (type: string, index: number) => batchEventTime(r, type, index);
     expect(r.plan.batches).toHaveLength(2);
     expect(r.outcome.halted).toBe(false);
     return {
@@ -173,6 +176,37 @@ describe('early start in a rollout (simulated Region)', () => {
     expect(t.started[1]).toBeLessThan(t.planned[1] ?? 0);
     expect(t.outcome.limitViolations).toBe(0);
     expect(t.outcome.clearedByForestall).toBe(40);
+  });
+
+  it('starts a batch no earlier than its items NotBefore - leadTime, even when the one before is done', async () => {
+    const scenario = parseScenario({
+      start: iso(T0),
+      azs: ['us-east-1a', 'us-east-1b'],
+      groups: [{ name: 'web', count: 40 }],
+      events: { affected: 1, mix: { 'system-reboot': 1 }, slots: ['PT3H', 'PT3H30M'], history: 0 },
+      behaviour: { rebootMigrationSuccess: 1, throttling: false },
+    });
+    const config = parseConfig({
+      dryRun: false,
+      leadTime: 'PT3H',
+      deadlineMargin: 'PT1H',
+      maxUnavailablePerGroup: '50%',
+      waves: [{ name: 'all', maxParallel: '50%', bake: 'PT0S', failureBudget: 0 }],
+    });
+    const r = await simulate(scenario, config);
+    const started = (index: number) => batchEventTime(r, 'Batch Started', index);
+    const completed = (index: number) => batchEventTime(r, 'Batch Completed', index);
+    let waitedForLead = 0;
+    for (const b of r.plan.batches.slice(1)) {
+      const lead = Math.max(...b.items.map((it) => Date.parse(it.notBefore) - 3 * HOUR));
+      expect(started(b.index)).toBeGreaterThanOrEqual(lead);
+      expect(started(b.index)).toBeGreaterThanOrEqual(completed(b.index - 1));
+      expect(started(b.index)).toBeLessThan(Date.parse(b.startAt));
+      if (started(b.index) === lead && lead > completed(b.index - 1)) waitedForLead++;
+    }
+    // The batches of events due at 03:30 may not start before 00:30, though the ones before end sooner.
+    expect(waitedForLead).toBeGreaterThan(0);
+    expect(r.outcome.clearedByForestall).toBe(40);
   });
 
   it('starts early inside a long window that is still open', async () => {

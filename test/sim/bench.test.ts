@@ -56,6 +56,21 @@ describe('benchScenario on the plain 1,000-instance fleet', () => {
     expect(progress).toHaveLength(4);
   });
 
+  it('measures makespan from the poll to the last outage the strategy caused, and both ratios to the bounds', () => {
+    const day = 24 * 3600;
+    // AWS acts on its own schedule, 2 to 6 days out; everyone else acts within hours.
+    expect(row('aws-default').makespanSeconds).toBeGreaterThan(2 * day);
+    for (const s of ['on-receipt', 'fixed-rate', 'forestall'] as const) {
+      expect(row(s).makespanSeconds).toBeGreaterThan(0);
+      expect(row(s).makespanSeconds).toBeLessThan(day);
+    }
+    const ratio = (x: number, lb: number) => Math.round((x / Math.max(1, lb)) * 100) / 100;
+    for (const r of rows) {
+      expect(r.makespanRatio).toBe(ratio(r.makespanSeconds, bounds.makespanSeconds));
+      expect(r.apiCallRatio).toBe(ratio(r.apiCalls, bounds.apiCalls));
+    }
+  });
+
   it('Forestall: nothing unexpected, no limit violated, most notices cleared, the only one that plans', () => {
     const f = row('forestall');
     expect(f.unexpected).toBe(0);
