@@ -11,7 +11,7 @@ const COLUMNS: ReadonlyArray<readonly [string, (r: BenchRow) => string]> = [
   ['BY AWS', (r) => String(r.performedByAws)],
   ['UNEXP', (r) => String(r.unexpected)],
   ['VIOL', (r) => String(r.limitViolations)],
-  ['PEAK/LIM', (r) => r.peakUnavailableRatio.toFixed(2)],
+  ['PEAK', (r) => r.peakUnavailableRatio.toFixed(2)],
   ['DOUBLE', (r) => String(r.doubleOutages)],
   ['HOURS', (r) => hours(r.makespanSeconds)],
   ['xLB', (r) => r.makespanRatio.toFixed(2)],

@@ -53,7 +53,7 @@ export function expectedSlowest(ranges: ReadonlyArray<readonly [number, number]>
     cdf += p;
     above += 1 - Math.min(1, cdf) ** Math.max(1, k);
   }
-  return low + above * GRID_MS - GRID_MS; // the last grid point has F = 1
+  return low + above * GRID_MS; // the last grid point has F = 1 and adds nothing
 }
 
 export interface WaveBound {
@@ -121,9 +121,11 @@ export function waveBounds(input: LowerBoundInput): WaveBound[] {
 }
 
 /** Rounds one after another from `start`, each starting inside a window, with the bake between rounds. */
-function roundsEnd(waves: readonly WaveBound[], config: Config, start: number): number {
+function roundsEnd(waves: readonly WaveBound[], config: Config, start: number, anytime: boolean): number {
   const horizon = start + 400 * 86_400_000;
-  const calendar = new WindowCalendar(config.windows, start, horizon);
+  // Items the planner placed outside every window (none before their deadline) may go at any time.
+  const windows = anytime ? [] : config.windows;
+  const calendar = new WindowCalendar(windows, start, horizon);
   let t = start;
   let end = start;
   for (const w of waves) {
@@ -168,7 +170,10 @@ function apiCallBounds(input: LowerBoundInput, waves: readonly WaveBound[]): Rec
 
 export function lowerBounds(input: LowerBoundInput): LowerBounds {
   const waves = waveBounds(input);
-  const byRounds = roundsEnd(waves, input.config, input.start) - input.start;
+  const anytime = input.plan.batches.some((b) =>
+    b.items.some((it) => it.reason?.startsWith('outside-window')),
+  );
+  const byRounds = roundsEnd(waves, input.config, input.start, anytime) - input.start;
   const starts = input.plan.batches.reduce(
     (n, b) => n + b.items.filter((it) => it.remedy === 'stop-start').length,
     0,

@@ -1,8 +1,11 @@
 /** The benchmark (bench/bench.ts): one scenario under every strategy, its rows and its table. */
+
 import { type BenchRow, benchScenario, STRATEGIES } from '../../bench/bench';
 import { benchScenarios } from '../../bench/scenarios';
 import { formatBenchTable } from '../../bench/table';
+import { parseConfig } from '../../lambda/core/config';
 import type { LowerBounds } from '../../sim/lower-bounds';
+import { parseScenario } from '../../sim/scenario';
 
 const FIELDS: ReadonlyArray<keyof BenchRow> = [
   'scenario',
@@ -173,8 +176,63 @@ describe('formatBenchTable', () => {
     expect(a).toMatch(/ 40\.0 +1\.50 +0 +0\.00$/);
     // Every column ends where its header ends (numbers) or starts where it starts (names).
     const end = (line: string | undefined, text: string) => (line ?? '').indexOf(text) + text.length;
-    expect(end(f, '2.50')).toBe(end(header, 'MAKESPAN h'));
-    expect(end(a, '40.0')).toBe(end(header, 'MAKESPAN h'));
+    expect(end(f, '2.50')).toBe(end(header, 'HOURS'));
+    expect(end(a, '40.0')).toBe(end(header, 'HOURS'));
     expect(a?.indexOf('aws-default')).toBe(header?.indexOf('STRATEGY'));
+  });
+
+  it("stays within 120 columns with the full bench's widest cells", () => {
+    const wide: BenchRow = {
+      ...base,
+      scenario: 'mass-reboot-2014-100k',
+      strategy: 'aws-default',
+      notices: 100_000,
+      clearedByForestall: 100_000,
+      performedByAws: 100_000,
+      unexpected: 100_000,
+      limitViolations: 1000,
+      peakUnavailableRatio: 12.34,
+      doubleOutages: 100_000,
+      makespanSeconds: 2_000_000,
+      makespanRatio: 1234.56,
+      apiCalls: 9_999_999,
+      apiCallRatio: 123.45,
+      plannerMs: 99_999,
+    };
+    const widths = formatBenchTable([wide, { ...wide, strategy: 'forestall' }])
+      .split('\n')
+      .map((l) => l.length);
+    expect(Math.max(...widths)).toBeLessThanOrEqual(120);
+  });
+});
+
+describe('the makespan bound with a plan outside every window', () => {
+  it('never exceeds what Forestall did when the planner had to place items outside the windows', async () => {
+    const scenario = parseScenario({
+      name: 'sunday-only',
+      seed: 5,
+      start: '2026-12-01T00:00:00Z',
+      azs: ['us-east-1a', 'us-east-1b'],
+      groups: [{ name: 'web', count: 100 }],
+      events: { affected: 0.5, mix: { 'system-reboot': 1 }, slots: ['PT24H'], deadlineShare: 0, history: 0 },
+      behaviour: { rebootMigrationSuccess: 1 },
+    });
+    const config = parseConfig({
+      dryRun: false,
+      leadTime: 'P30D',
+      maxUnavailablePerGroup: '20%',
+      windows: [{ days: ['SUN'], start: '02:00', end: '04:00', timeZone: 'UTC' }],
+      waves: [{ name: 'main', maxParallel: '100%', bake: 'PT5M', failureBudget: '10%' }],
+    });
+    const { rows, bounds } = await benchScenario({
+      name: 'sunday-only',
+      instances: 100,
+      scenario,
+      config,
+      about: '',
+    });
+    const forestall = rows.find((r) => r.strategy === 'forestall');
+    expect(forestall?.clearedByForestall).toBeGreaterThan(0);
+    expect(forestall?.makespanSeconds).toBeGreaterThanOrEqual(bounds.makespanSeconds);
   });
 });

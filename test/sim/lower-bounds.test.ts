@@ -126,6 +126,14 @@ describe('expectedSlowest', () => {
   });
 });
 
+describe('expectedSlowest: exact on fixed and single ranges', () => {
+  it('is the duration itself for a fixed one, and the mean for one uniform draw', () => {
+    expect(expectedSlowest([[300_000, 300_000]], 1)).toBe(300_000);
+    expect(expectedSlowest([[0, 0]], 7)).toBe(0);
+    expect(expectedSlowest([[0, 2000]], 1)).toBeCloseTo(1000, 6);
+  });
+});
+
 describe('waveBounds: rounds', () => {
   it('is ceil(n / maxParallel) when maxParallel binds', () => {
     const p = plan({ main: items(25, 'reboot-migrate') });
