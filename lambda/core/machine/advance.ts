@@ -8,8 +8,8 @@
 import { DESCRIBE_BATCH } from '../api-limits';
 import type { Config } from '../config';
 import { runBatch } from './batch';
-import { earlyStartAt } from './early-start';
 import { type Command, isMutating, type Observation } from './commands';
+import { earlyStartAt } from './early-start';
 import { loadBatch } from './preflight';
 import { cancelReschedules, runReschedules } from './reschedule';
 import { sweepRestarts } from './restart';

@@ -2,9 +2,9 @@
 import type { Config } from '../config';
 import { groupIds } from '../planner';
 import { rescheduleCallAt } from '../reschedule-timing';
-import { earliestStart } from './early-start';
 import type { Plan } from '../types';
 import type { Command } from './commands';
+import { earliestStart } from './early-start';
 import { type RescheduleCall, type RolloutState, STATE_VERSION } from './state';
 import { Step } from './step';
 
