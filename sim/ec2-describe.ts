@@ -95,6 +95,19 @@ function page(
   return { list };
 }
 
+/** Event times in ISO form, as DescribeInstanceStatus prints them; a fleet's events share a few times. */
+const isoCache = new Map<number, string>();
+
+function iso(t: number): string {
+  let text = isoCache.get(t);
+  if (text === undefined) {
+    if (isoCache.size >= 10_000) isoCache.clear();
+    text = new Date(t).toISOString();
+    isoCache.set(t, text);
+  }
+  return text;
+}
+
 function statusOf(inst: SimInstance): unknown {
   const check = inst.state === 'running' ? inst.check : 'not-applicable';
   return {
@@ -107,11 +120,9 @@ function statusOf(inst: SimInstance): unknown {
         InstanceEventId: e.eventId,
         Code: e.code,
         Description: e.status === 'completed' ? `[Completed] ${e.baseDescription}` : e.baseDescription,
-        NotBefore: new Date(e.notBefore).toISOString(),
-        ...(e.notAfter === undefined ? {} : { NotAfter: new Date(e.notAfter).toISOString() }),
-        ...(e.notBeforeDeadline === undefined
-          ? {}
-          : { NotBeforeDeadline: new Date(e.notBeforeDeadline).toISOString() }),
+        NotBefore: iso(e.notBefore),
+        ...(e.notAfter === undefined ? {} : { NotAfter: iso(e.notAfter) }),
+        ...(e.notBeforeDeadline === undefined ? {} : { NotBeforeDeadline: iso(e.notBeforeDeadline) }),
       })),
     InstanceStatus: { Status: check },
     SystemStatus: { Status: check },
