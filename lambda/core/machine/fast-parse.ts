@@ -1,13 +1,9 @@
 /**
  * A fast path for zod's parse of plain JSON data, compiled from the schema itself: it accepts only inputs
  * whose parse is plain (the right types, nothing odd) and builds exactly what zod would build from them (the
- * schema's keys in its order, unknown keys stripped); anything else is NOT_PLAIN, and the caller asks zod,
- * which decides and names the error. zod allocates a result and an issue list per field: on a large batch's
- * state, loaded once per step, that was most of a step's time and garbage.
- *
- * With `owned` (for input fresh from JSON.parse that nobody else holds), the result reuses the input's own
- * objects and arrays wherever they already are what zod would build (same keys in the schema's order): only
- * what differs is copied. Without it the result shares nothing with the input, as zod's.
+ * schema's keys in its order, unknown keys stripped, nothing shared with the input); anything else is
+ * NOT_PLAIN, and the caller asks zod, which decides and names the error. zod allocates a result and an issue
+ * list per field: on a large batch's state, loaded once per step, that was most of a step's time and garbage.
  *
  * Supported: object (stripping unknown keys), string, number (finite; `.int()` as safe integer), boolean,
  * enum, literal, array, tuple, record with string keys, optional. A schema using anything else compiles to
@@ -16,7 +12,7 @@
 import type { z } from 'zod';
 
 export const NOT_PLAIN: unique symbol = Symbol('not plain');
-export type FastParse<T> = (input: unknown, owned?: boolean) => T | typeof NOT_PLAIN;
+export type FastParse<T> = (input: unknown) => T | typeof NOT_PLAIN;
 
 type Parse = (input: unknown) => unknown;
 
@@ -43,11 +39,10 @@ class Unsupported extends Error {}
 
 export function compileFastParse<S extends z.ZodType>(schema: S): FastParse<z.output<S>> | undefined {
   try {
-    const copy = compile(schema as unknown as Schema, false);
-    const adopt = compile(schema as unknown as Schema, true);
-    return (input, owned = false) => {
+    const parse = compile(schema as unknown as Schema);
+    return (input) => {
       try {
-        return (owned ? adopt : copy)(input) as z.output<S>;
+        return parse(input) as z.output<S>;
       } catch (e) {
         if (e === NOT_PLAIN) return NOT_PLAIN;
         throw e;
@@ -63,7 +58,7 @@ function fail(): never {
   throw NOT_PLAIN;
 }
 
-function compile(schema: Schema, adopt: boolean): Parse {
+function compile(schema: Schema): Parse {
   const def = schema._zod.def;
   if (def.coerce) throw new Unsupported('coerce');
   const checks = def.checks ?? [];
@@ -79,28 +74,26 @@ function compile(schema: Schema, adopt: boolean): Parse {
     case 'enum':
     case 'literal': {
       noChecks(checks);
-      // The very set zod checks against.
-      const values = schema._zod.values;
-      if (values === undefined) throw new Unsupported(`${def.type} without values`);
+      const values = valuesOf(schema);
       return (x) => (values.has(x) ? x : fail());
     }
     case 'optional': {
       noChecks(checks);
-      const inner = compile(required(def.innerType), adopt);
+      const inner = compile(required(def.innerType));
       return (x) => (x === undefined ? undefined : inner(x));
     }
     case 'array':
       noChecks(checks);
-      return compileArray(compile(required(def.element), adopt), adopt);
+      return compileArray(compile(required(def.element)));
     case 'tuple':
       noChecks(checks);
-      return compileTuple(def, adopt);
+      return compileTuple(def);
     case 'record':
       noChecks(checks);
-      return compileRecord(def, adopt);
+      return compileRecord(def);
     case 'object':
       noChecks(checks);
-      return compileObject(def, adopt);
+      return compileObject(def);
     default:
       throw new Unsupported(def.type);
   }
@@ -115,66 +108,65 @@ function noChecks(checks: readonly unknown[]): void {
   if (checks.length > 0) throw new Unsupported('checks');
 }
 
-function compileNumber(checks: NonNullable<Def['checks']>): Parse {
-  const formats = checks.map((c) => c._zod.def);
-  if (formats.length === 0) return (x) => (typeof x === 'number' && Number.isFinite(x) ? x : fail());
-  const [only, ...more] = formats;
-  if (more.length > 0 || only?.check !== 'number_format' || only.format !== 'safeint')
-    throw new Unsupported('number checks');
-  return (x) => (Number.isSafeInteger(x) ? x : fail());
+/** The very set an enum or literal schema checks against. */
+function valuesOf(schema: Schema): ReadonlySet<unknown> {
+  const values = schema._zod.values;
+  if (values === undefined) throw new Unsupported(`${schema._zod.def.type} without values`);
+  return values;
 }
 
-function compileArray(element: Parse, adopt: boolean): Parse {
+/** Whether a number schema is `.int()` (a safe integer); plain numbers are finite. */
+function isInt(checks: NonNullable<Def['checks']>): boolean {
+  if (checks.length === 0) return false;
+  const [only, ...more] = checks.map((c) => c._zod.def);
+  if (more.length > 0 || only?.check !== 'number_format' || only.format !== 'safeint')
+    throw new Unsupported('number checks');
+  return true;
+}
+
+function compileNumber(checks: NonNullable<Def['checks']>): Parse {
+  if (isInt(checks)) return (x) => (Number.isSafeInteger(x) ? x : fail());
+  return (x) => (typeof x === 'number' && Number.isFinite(x) ? x : fail());
+}
+
+function compileArray(element: Parse): Parse {
   return (x) => {
     if (!Array.isArray(x)) fail();
-    if (!adopt) {
-      const out: unknown[] = new Array(x.length);
-      for (let i = 0; i < x.length; i++) out[i] = element(x[i]);
-      return out;
-    }
-    let out: unknown[] | undefined;
-    for (let i = 0; i < x.length; i++) {
-      const v = element(x[i]);
-      if (out) out[i] = v;
-      else if (v !== x[i]) {
-        out = x.slice(0, i);
-        out[i] = v;
-      }
-    }
-    return out ?? x;
+    const out: unknown[] = new Array(x.length);
+    for (let i = 0; i < x.length; i++) out[i] = element(x[i]);
+    return out;
   };
 }
 
-function compileTuple(def: Def, adopt: boolean): Parse {
+function compileTuple(def: Def): Parse {
   if (def.rest) throw new Unsupported('tuple rest');
   const items = (def.items ?? []).map((s) => {
     if (s._zod.def.type === 'optional') throw new Unsupported('optional tuple items');
-    return compile(s, adopt);
+    return compile(s);
   });
   return (x) => {
     if (!Array.isArray(x) || x.length !== items.length) fail();
-    const out = items.map((item, i) => item(x[i]));
-    return adopt && out.every((v, i) => v === x[i]) ? x : out;
+    return items.map((item, i) => item(x[i]));
   };
 }
 
-/** Only plain objects (JSON's) with plain keys: no `__proto__`, symbol or non-enumerable key. */
+/** Only plain objects (JSON's); a record's keys are checked apart. */
 function isPlain(x: unknown): x is Record<string, unknown> {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
   const proto = Object.getPrototypeOf(x);
   return proto === Object.prototype || proto === null;
 }
 
-function compileRecord(def: Def, adopt: boolean): Parse {
+function compileRecord(def: Def): Parse {
   const keyDef = required(def.keyType)._zod.def;
   if (keyDef.type !== 'string' || (keyDef.checks?.length ?? 0) > 0 || keyDef.coerce)
     throw new Unsupported('record keys other than strings');
-  const value = compile(required(def.valueType), adopt);
+  const value = compile(required(def.valueType));
   return (x) => {
     if (!isPlain(x)) fail();
     const out: Record<string, unknown> = {};
-    let same = adopt;
     for (const key of Reflect.ownKeys(x)) {
+      // No symbol, `__proto__` or non-enumerable key (zod skips them; leave them to it).
       if (
         typeof key !== 'string' ||
         key === '__proto__' ||
@@ -182,61 +174,70 @@ function compileRecord(def: Def, adopt: boolean): Parse {
       )
         fail();
       out[key] = value(x[key]);
-      same &&= out[key] === x[key];
     }
-    return same ? x : out;
+    return out;
   };
 }
 
-interface Field {
-  readonly key: string;
-  readonly optional: boolean;
-  readonly parse: Parse;
-}
-
-function compileObject(def: Def, adopt: boolean): Parse {
-  if (def.catchall !== undefined) throw new Unsupported('object catchall');
-  const fields: Field[] = Object.entries(def.shape ?? {}).map(([key, s]) => {
-    if (key === '__proto__') throw new Unsupported('__proto__ field');
-    return { key, optional: s._zod.def.type === 'optional', parse: compile(s, adopt) };
-  });
-  return (x) => {
-    if (!isPlain(x)) fail();
-    // Owned input already in the schema's key order, without unknown keys, is kept unless a value differs.
-    let out: Record<string, unknown> | undefined = adopt && inOrder(x, fields) ? undefined : {};
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i] as Field;
-      if (!(f.key in x)) {
-        if (f.optional) continue;
-        fail();
-      }
-      const v = f.parse(x[f.key]);
-      if (out === undefined && v !== x[f.key]) out = presentBefore(x, fields, i);
-      if (out !== undefined) out[f.key] = v;
+/**
+ * The test a value of a simple schema (string, number, boolean, enum, literal, optional of those) passes, as a
+ * JavaScript condition on `t` (`sets[i]` holds an enum's values); undefined for other schemas.
+ */
+function simpleTest(schema: Schema, i: number, sets: Array<ReadonlySet<unknown>>): string | undefined {
+  const def = schema._zod.def;
+  const checks = def.checks ?? [];
+  if (def.coerce || (checks.length > 0 && def.type !== 'number')) return undefined;
+  switch (def.type) {
+    case 'optional': {
+      const inner = simpleTest(required(def.innerType), i, sets);
+      return inner === undefined ? undefined : `(t === undefined || ${inner})`;
     }
-    return out ?? x;
-  };
-}
-
-/** Whether the object's own keys are some of the fields, in their order (no unknown key, none out of place). */
-function inOrder(x: Record<string, unknown>, fields: readonly Field[]): boolean {
-  let j = 0;
-  for (const key in x) {
-    if (!Object.hasOwn(x, key)) return false;
-    while (j < fields.length && fields[j]?.key !== key) j++;
-    if (j === fields.length) return false;
-    j++;
+    case 'string':
+      return "typeof t === 'string'";
+    case 'boolean':
+      return "typeof t === 'boolean'";
+    case 'number':
+      return isInt(checks) ? 'Number.isSafeInteger(t)' : "(typeof t === 'number' && Number.isFinite(t))";
+    case 'enum':
+    case 'literal':
+      sets[i] = valuesOf(schema);
+      return `sets[${i}].has(t)`;
+    default:
+      return undefined;
   }
-  return true;
 }
 
-/** A new object with the fields before `end` that the input has (their values are the input's own). */
-function presentBefore(
-  x: Record<string, unknown>,
-  fields: readonly Field[],
-  end: number,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of fields.slice(0, end)) if (f.key in x) out[f.key] = x[f.key];
-  return out;
+/**
+ * An object's parse, generated as straight-line code per field (as zod's own JIT does): a loop over the
+ * fields reads every field through one megamorphic keyed load and call, several times slower on a large
+ * state. A field key is in the code as a JSON string literal. A present key is kept even when its value is
+ * undefined (an optional's), an absent optional one is left out, as zod does.
+ */
+function compileObject(def: Def): Parse {
+  if (def.catchall !== undefined) throw new Unsupported('object catchall');
+  const sets: Array<ReadonlySet<unknown>> = [];
+  const fields = Object.entries(def.shape ?? {}).map(([key, s], i) => {
+    if (key === '__proto__') throw new Unsupported('__proto__ field');
+    return { key, optional: s._zod.def.type === 'optional', parse: compile(s), test: simpleTest(s, i, sets) };
+  });
+  const parsers = fields.map((f) => f.parse);
+  const code = [
+    'if (!isPlain(x)) fail();',
+    'const out = {};',
+    'let t;',
+    ...fields.map((f, i) => {
+      const k = JSON.stringify(f.key);
+      const value = f.test === undefined ? `parsers[${i}](x[${k}])` : `(t = x[${k}], ${f.test}) ? t : fail()`;
+      return `if (${k} in x) out[${k}] = ${value};${f.optional ? '' : ' else fail();'}`;
+    }),
+    'return out;',
+  ].join('\n');
+  const make = new Function(
+    'isPlain',
+    'fail',
+    'parsers',
+    'sets',
+    `return function parseObject(x) {\n${code}\n};`,
+  );
+  return (make as (...deps: unknown[]) => Parse)(isPlain, fail, parsers, sets);
 }

@@ -178,12 +178,9 @@ export type RolloutState = z.infer<typeof rolloutStateSchema>;
 /** zod's parse of stored state, fast for plain input (fast-parse.ts); undefined if the schema outgrew it. */
 export const fastParse = compileFastParse(rolloutStateSchema);
 
-/**
- * Parses stored state; a wrong version or shape is an error naming what is wrong, never a silent default.
- * `owned`: the input is fresh from JSON.parse and nobody else holds it, so the result may reuse its objects.
- */
-export function parseRolloutState(input: unknown, owned = false): RolloutState {
-  const plain = fastParse?.(input, owned) ?? NOT_PLAIN;
+/** Parses stored state; a wrong version or shape is an error naming what is wrong, never a silent default. */
+export function parseRolloutState(input: unknown): RolloutState {
+  const plain = fastParse?.(input) ?? NOT_PLAIN;
   if (plain !== NOT_PLAIN) return plain;
   const r = rolloutStateSchema.safeParse(input);
   if (r.success) return r.data;

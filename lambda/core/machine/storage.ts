@@ -105,15 +105,11 @@ export function fromRecords(records: readonly string[]): StoredStep {
       throw new Error(`stored step has ${seen[part]} ${part} chunk(s), expected ${head.chunks[part]}`);
   }
   const raw = head.state as Record<string, unknown> & { current?: Record<string, unknown> };
-  // Everything here was just parsed from the records: the state may keep it (owned).
-  const state = parseRolloutState(
-    {
-      ...raw,
-      reschedules: lists.reschedules,
-      ...(raw.current ? { current: { ...raw.current, items: lists.items } } : {}),
-    },
-    true,
-  );
+  const state = parseRolloutState({
+    ...raw,
+    reschedules: lists.reschedules,
+    ...(raw.current ? { current: { ...raw.current, items: lists.items } } : {}),
+  });
   return { state, commands: lists.commands as Command[] };
 }
 
