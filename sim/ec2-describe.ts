@@ -79,7 +79,7 @@ function page(
   const candidates = ids
     ? ids.map((id) => instances.get(id)).filter((i): i is SimInstance => i !== undefined)
     : instances.inIdOrder();
-  const matches = matcher(req);
+  const matches = (req.Filters?.length ?? 0) > 0 ? matcher(req) : undefined;
   const start = req.NextToken === undefined ? 0 : Number(req.NextToken);
   if (!Number.isInteger(start) || start < 0)
     throw new SimApiError('InvalidParameterValue', `Invalid NextToken '${req.NextToken}'`);
@@ -87,7 +87,7 @@ function page(
   const list: SimInstance[] = [];
   let seen = 0;
   for (const inst of candidates) {
-    if (!matches(inst)) continue;
+    if (matches && !matches(inst)) continue;
     if (seen >= end) return { list, NextToken: String(end) }; // a match past the page: there is a next one
     if (seen >= start) list.push(inst);
     seen++;
