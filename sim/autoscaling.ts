@@ -193,7 +193,8 @@ export class SimAutoScaling {
   /** Launches a member like `template`; when it is in service, the outage of the one it replaces ends. */
   private launch(g: Group, template: SimInstanceSpec, replaces?: SimInstance): void {
     let id: string;
-    do id = `i-0a5${(++this.launches).toString(16).padStart(14, '0')}`;
+    // One join, a flat string (see hexId in scenario.ts).
+    do id = ['i-0a5', (++this.launches).toString(16).padStart(14, '0')].join('');
     while (this.instances.has(id));
     const spec: SimInstanceSpec = { ...template, instanceId: id, state: 'running' };
     const duration = this.world.between(this.world.behaviour.asgLaunchDuration);
