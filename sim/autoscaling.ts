@@ -53,6 +53,8 @@ interface Group {
   readonly spec: SimAutoScalingGroupSpec;
   desired: number;
   readonly members: Map<string, Member>;
+  /** Its members' AZs, sorted, as DescribeAutoScalingGroups lists them; dropped when members come or go. */
+  azs?: readonly string[];
 }
 
 /** AWS's own limit on EnterStandby / ExitStandby, kept apart from the client's STANDBY_BATCH on purpose. */
@@ -62,6 +64,11 @@ const TERMINATE_MS = 60_000;
 /** How long a member leaving Standby stays `Pending` before it is InService again. */
 const EXIT_STANDBY_MS = 15_000;
 const THROTTLE = 'Throttling';
+
+/** What EC2 health checks fail: an instance not running, or with impaired status checks. */
+function looksUnhealthy(inst: SimInstance): boolean {
+  return inst.state !== 'running' || inst.check === 'impaired';
+}
 
 function validation(message: string): SimApiError {
   return new SimApiError('ValidationError', message);
@@ -95,6 +102,7 @@ export class SimAutoScaling {
       // A stopped member of a group that replaces unhealthy ones can only be one in Standby.
       const lifecycle = inst.state === 'running' ? 'InService' : 'Standby';
       g.members.set(id, { inst, lifecycle, graceUntil: Number.NEGATIVE_INFINITY, epoch: 0 });
+      g.azs = undefined;
       this.groupOf.set(id, g);
       if (lifecycle === 'InService')
         for (const arn of spec.targetGroupArns) this.elb.attach(arn, id, Number.NEGATIVE_INFINITY);
@@ -114,6 +122,8 @@ export class SimAutoScaling {
 
   /** The instance's state or status checks changed: an InService member that looks unhealthy gets checked. */
   changed(inst: SimInstance): void {
+    // A member's instance is this very object: a healthy one needs no look-up (most changes are reboots).
+    if (!looksUnhealthy(inst)) return;
     const g = this.groupOf.get(inst.spec.instanceId);
     const m = g?.members.get(inst.spec.instanceId);
     if (g && m && this.checked(m) && this.unhealthy(m)) this.scheduleCheck(g, m, this.world.now);
@@ -131,7 +141,7 @@ export class SimAutoScaling {
   }
 
   private unhealthy(m: Member): boolean {
-    return m.inst.state !== 'running' || m.inst.check === 'impaired';
+    return looksUnhealthy(m.inst);
   }
 
   /** When the member may first be judged unhealthy: after its grace period, and after impaired long enough. */
@@ -174,6 +184,7 @@ export class SimAutoScaling {
     this.world.at(this.world.now + TERMINATE_MS, () => {
       if (m.epoch !== epoch) return;
       g.members.delete(id);
+      g.azs = undefined;
       this.groupOf.delete(id);
     });
     this.launch(g, m.inst.spec, m.inst);
@@ -182,7 +193,8 @@ export class SimAutoScaling {
   /** Launches a member like `template`; when it is in service, the outage of the one it replaces ends. */
   private launch(g: Group, template: SimInstanceSpec, replaces?: SimInstance): void {
     let id: string;
-    do id = `i-0a5${(++this.launches).toString(16).padStart(14, '0')}`;
+    // One join, a flat string (see hexId in scenario.ts).
+    do id = ['i-0a5', (++this.launches).toString(16).padStart(14, '0')].join('');
     while (this.instances.has(id));
     const spec: SimInstanceSpec = { ...template, instanceId: id, state: 'running' };
     const duration = this.world.between(this.world.behaviour.asgLaunchDuration);
@@ -193,6 +205,7 @@ export class SimAutoScaling {
       if (replaces) this.instances.closeOutage(replaces);
     });
     g.members.set(id, { inst, lifecycle: 'Pending', graceUntil: Number.NEGATIVE_INFINITY, epoch: 0 });
+    g.azs = undefined;
     this.groupOf.set(id, g);
   }
 
@@ -344,14 +357,13 @@ export class SimAutoScaling {
   }
 
   private shape(g: Group): unknown {
-    const azSet = new Set<string>();
     const Instances: MemberView[] = [];
     for (const m of g.members.values()) {
-      azSet.add(m.inst.spec.az);
       m.view ??= viewOf(m);
       Instances.push(m.view);
     }
-    const azs = [...azSet].sort();
+    g.azs ??= [...new Set(Instances.map((i) => i.AvailabilityZone))].sort();
+    const azs = [...g.azs];
     const region = (azs[0] ?? 'us-east-1a').replace(/[a-z]$/, '');
     const interval = this.world.behaviour.asgHealthCheckInterval;
     return {

@@ -79,7 +79,7 @@ function page(
   const candidates = ids
     ? ids.map((id) => instances.get(id)).filter((i): i is SimInstance => i !== undefined)
     : instances.inIdOrder();
-  const matches = matcher(req);
+  const matches = (req.Filters?.length ?? 0) > 0 ? matcher(req) : undefined;
   const start = req.NextToken === undefined ? 0 : Number(req.NextToken);
   if (!Number.isInteger(start) || start < 0)
     throw new SimApiError('InvalidParameterValue', `Invalid NextToken '${req.NextToken}'`);
@@ -87,12 +87,25 @@ function page(
   const list: SimInstance[] = [];
   let seen = 0;
   for (const inst of candidates) {
-    if (!matches(inst)) continue;
+    if (matches && !matches(inst)) continue;
     if (seen >= end) return { list, NextToken: String(end) }; // a match past the page: there is a next one
     if (seen >= start) list.push(inst);
     seen++;
   }
   return { list };
+}
+
+/** Event times in ISO form, as DescribeInstanceStatus prints them; a fleet's events share a few times. */
+const isoCache = new Map<number, string>();
+
+function iso(t: number): string {
+  let text = isoCache.get(t);
+  if (text === undefined) {
+    if (isoCache.size >= 10_000) isoCache.clear();
+    text = new Date(t).toISOString();
+    isoCache.set(t, text);
+  }
+  return text;
 }
 
 function statusOf(inst: SimInstance): unknown {
@@ -107,11 +120,9 @@ function statusOf(inst: SimInstance): unknown {
         InstanceEventId: e.eventId,
         Code: e.code,
         Description: e.status === 'completed' ? `[Completed] ${e.baseDescription}` : e.baseDescription,
-        NotBefore: new Date(e.notBefore).toISOString(),
-        ...(e.notAfter === undefined ? {} : { NotAfter: new Date(e.notAfter).toISOString() }),
-        ...(e.notBeforeDeadline === undefined
-          ? {}
-          : { NotBeforeDeadline: new Date(e.notBeforeDeadline).toISOString() }),
+        NotBefore: iso(e.notBefore),
+        ...(e.notAfter === undefined ? {} : { NotAfter: iso(e.notAfter) }),
+        ...(e.notBeforeDeadline === undefined ? {} : { NotBeforeDeadline: iso(e.notBeforeDeadline) }),
       })),
     InstanceStatus: { Status: check },
     SystemStatus: { Status: check },

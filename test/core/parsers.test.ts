@@ -256,6 +256,16 @@ describe('parseAutoScalingGroups (describe-auto-scaling-groups)', () => {
     expect(parseAutoScalingGroups(group(undefined))[0]?.members).toEqual({});
   });
 
+  it('keeps every id an own key in reply order, as Object.fromEntries would (even `__proto__`)', () => {
+    const ids = ['__proto__', 'i-b', '12', 'i-a', 'i-b'];
+    const members = parseAutoScalingGroups(
+      group(ids.map((InstanceId, k) => ({ InstanceId, LifecycleState: `s${k}` }))),
+    )[0]?.members;
+    const expected = Object.fromEntries(ids.map((id, k) => [id, `s${k}`]));
+    expect(Object.getPrototypeOf(members)).toBe(Object.prototype);
+    expect(Object.entries(members ?? {})).toEqual(Object.entries(expected));
+  });
+
   it.each([
     ['Instances not an array', {}],
     ['a member not an object', [null]],

@@ -75,8 +75,13 @@ describe('Auto Scaling health checks: an unhealthy InService member is replaced'
     const w = region({ members: 2 });
     w.autoscaling.enterStandby(web([idOf(0)], true));
     w.stopInstances([idOf(0)]);
+    const azs = () =>
+      (w.autoscaling.describeAutoScalingGroups().AutoScalingGroups[0] as { AvailabilityZones: string[] })
+        .AvailabilityZones;
+    expect(azs()).toEqual(['us-east-1a', 'us-east-1b']);
     w.advanceTo(T0 + 10 * MIN);
     w.autoscaling.exitStandby({ AutoScalingGroupName: 'web', InstanceIds: [idOf(0)] });
+    expect(azs()).toEqual(['us-east-1a', 'us-east-1b']);
     w.advanceTo(T0 + 12 * MIN);
     expect(w.replacedByAsg).toEqual([idOf(0)]);
   });
@@ -233,8 +238,13 @@ describe('DescribeAutoScalingGroups', () => {
       }
     ).Reservations.map((r) => r.Instances[0]?.InstanceId);
     expect(listed).toEqual([...ids(0, 3), ...launched].sort());
+    const azs = () =>
+      (w.autoscaling.describeAutoScalingGroups().AutoScalingGroups[0] as { AvailabilityZones: string[] })
+        .AvailabilityZones;
+    expect(azs()).toEqual(['us-east-1a', 'us-east-1b']);
     w.advanceTo(T0 + 10 * MIN);
     w.autoscaling.exitStandby({ AutoScalingGroupName: 'web', InstanceIds: [idOf(0)] });
+    expect(azs()).toEqual(['us-east-1a', 'us-east-1b']);
     expect(group(w).members[idOf(0)]).toBe('Pending');
     expect(group(w).members[launched[0] ?? '']).toBe('InService');
   });

@@ -93,10 +93,18 @@ export function runDrain(step: Step, b: BatchState): 'yield' | 'next' {
   return 'yield';
 }
 
+/** The batch's items by instance id: the first with each id, as `items.find` would give (one lookup each). */
+function itemFinder(b: BatchState): (instanceId: string) => ItemState | undefined {
+  const byId = new Map<string, ItemState>();
+  for (const i of b.items) if (!byId.has(i.instanceId)) byId.set(i.instanceId, i);
+  return (instanceId) => byId.get(instanceId);
+}
+
 function noteFailures(step: Step, b: BatchState): void {
+  const find = itemFinder(b);
   for (const kind of ['enter-standby', 'deregister-targets'] as const) {
     for (const o of step.outcomesOf(kind)) {
-      const item = b.items.find((i) => i.instanceId === o.instanceId);
+      const item = find(o.instanceId);
       if (item && !o.ok) item.reason = `${kind}: ${o.error ?? 'unknown error'}`;
     }
   }
@@ -180,15 +188,16 @@ function deregistrationNeeded(step: Step, live: readonly ItemState[]): Map<strin
 
 /** Exit Standby and register targets again for every drained item; 'next' when nothing is left to undo. */
 export function runUndrain(step: Step, b: BatchState): 'yield' | 'next' {
+  const find = itemFinder(b);
   for (const o of step.outcomesOf('exit-standby')) {
-    const item = b.items.find((i) => i.instanceId === o.instanceId);
+    const item = find(o.instanceId);
     if (item && (o.ok || !o.retryable)) {
       if (!o.ok) step.recordItem(item, b.index, 'exit-standby-failed', { error: o.error });
       delete item.standbyIn;
     }
   }
   for (const o of step.outcomesOf('register-targets')) {
-    const item = b.items.find((i) => i.instanceId === o.instanceId);
+    const item = find(o.instanceId);
     if (item && (o.ok || !o.retryable)) {
       if (!o.ok) step.recordItem(item, b.index, 'register-failed', { error: o.error });
       delete item.deregisteredFrom;

@@ -4,6 +4,7 @@
  * resumes exactly where the last stored step left off. Times are epoch milliseconds.
  */
 import { z } from 'zod';
+import { compileFastParse, NOT_PLAIN } from './fast-parse';
 
 export const STATE_VERSION = 1;
 
@@ -177,8 +178,13 @@ export const rolloutStateSchema = z.object({
 });
 export type RolloutState = z.infer<typeof rolloutStateSchema>;
 
+/** zod's parse of stored state, fast for plain input (fast-parse.ts); undefined if the schema outgrew it. */
+export const fastParse = compileFastParse(rolloutStateSchema);
+
 /** Parses stored state; a wrong version or shape is an error naming what is wrong, never a silent default. */
 export function parseRolloutState(input: unknown): RolloutState {
+  const plain = fastParse?.(input) ?? NOT_PLAIN;
+  if (plain !== NOT_PLAIN) return plain;
   const r = rolloutStateSchema.safeParse(input);
   if (r.success) return r.data;
   const first = r.error.issues[0];

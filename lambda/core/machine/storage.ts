@@ -38,7 +38,11 @@ function pack(part: Part, list: readonly unknown[]): string[] {
   let data: string[] = [];
   let size = 0;
   const flush = () => {
-    out.push(`{"kind":"${part}","index":${out.length},"data":[${data.join(',')}]}`);
+    // One join builds the record as a flat string (a template around a join would be copied again when read).
+    const last = data.length - 1;
+    data[0] = `{"kind":"${part}","index":${out.length},"data":[${data[0] ?? ''}`;
+    data[Math.max(0, last)] += ']}';
+    out.push(data.join(','));
     data = [];
     size = 0;
   };
