@@ -208,7 +208,7 @@ describe('fallback after a failed reboot migration: it must fit, and keep group 
     return {
       ...base,
       batchCount: 1,
-      slots: [[NOW, NOW + 20 * MIN, 1]],
+      slots: [[NOW, NOW + 20 * MIN, 1, NOW]],
       awaiting: [{ id: 'fs-review/read', kind: 'describe-status' }],
       current: {
         index: 0,
@@ -284,8 +284,8 @@ describe('fallback after a failed reboot migration: it must fit, and keep group 
       {
         batchCount: 2,
         slots: [
-          [NOW, NOW + 20 * MIN, 1],
-          [NOW + 9 * HOUR, planEnd, 1],
+          [NOW, NOW + 20 * MIN, 1, NOW],
+          [NOW + 9 * HOUR, planEnd, 1, NOW + 9 * HOUR],
         ],
       },
     );

@@ -34,12 +34,12 @@ const HORIZON = 8 * 24 * 60 * MINUTE;
  * (the earliest it may start, or the next window), or its planned start, whichever comes first.
  */
 export function earlyStartAt(
-  slot: readonly [number, number, number, number?],
+  slot: readonly [number, number, number, number],
   now: number,
   config: Pick<Config, 'windows'>,
 ): number {
   const [planned, , , earliest] = slot;
-  if (earliest === undefined || earliest >= planned) return planned;
+  if (earliest >= planned) return planned;
   const from = Math.max(now, earliest);
   const calendar = new WindowCalendar(config.windows, from, Math.min(planned, from + HORIZON));
   return Math.min(planned, calendar.nextOpen(from));

@@ -153,9 +153,9 @@ export const rolloutStateSchema = z.object({
   batch: z.number().int(),
   /**
    * Per batch from the plan: start, endBy and instance count, so waiting needs no batch loaded; and the
-   * earliest it may start once the batch before it is done (early-start.ts; absent: at its start only).
+   * earliest it may start once the batch before it is done (early-start.ts; its start when it may not move).
    */
-  slots: z.array(z.tuple([z.number(), z.number(), z.number(), z.number().optional()])),
+  slots: z.array(z.tuple([z.number(), z.number(), z.number(), z.number()])),
   limits: z.record(z.string(), z.number()),
   /** Instances this rollout left out of service (failed), with their groups: they use group capacity. */
   down: z.record(z.string(), z.array(z.string())),
