@@ -11,9 +11,9 @@ import {
   type Suggestion,
   type Unmade,
 } from '../lambda/core/drill';
-import { parseInstances, parseInstanceTypes } from '../lambda/core/facts';
+import { parseInstances } from '../lambda/core/facts';
 import { formatDuration, isoSeconds } from '../lambda/core/time';
-import { loadConfig, type Output, parseNow, readJson, UsageError } from './io';
+import { loadConfig, type Output, parseNow, readInstanceTypes, readJson, UsageError } from './io';
 import { table } from './table';
 
 /** Exit codes of `forestall drill`: 0 every opted-in instance makes it, 3 some cannot (2: usage errors). */
@@ -76,16 +76,8 @@ export function runDrillCommand(opts: DrillOptions, io: Output, clock: () => num
   const deadline = parseDrillDeadline(opts.deadline);
   if ('error' in deadline) throw new UsageError(`--deadline ${deadline.error}`);
   const now = parseNow(opts.now, clock);
+  const types = readInstanceTypes(opts.instanceTypes);
   const region = opts.region ?? config.regions[0] ?? 'us-east-1';
-  let types: Map<string, boolean> | undefined;
-  if (opts.instanceTypes !== undefined) {
-    try {
-      types = parseInstanceTypes(readJson(opts.instanceTypes, '--instance-types'));
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      throw new UsageError(`--instance-types ${opts.instanceTypes}: ${(e as Error).message}`);
-    }
-  }
   const parsed = parseInstances(readJson(opts.instances, '--instances'), region, types);
   if (parsed.facts.length === 0 && parsed.rejected.length > 0) {
     throw new UsageError(`--instances ${opts.instances}: ${parsed.rejected[0]?.reason}`);

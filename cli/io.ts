@@ -1,6 +1,7 @@
 /** File and flag handling for the CLI: every failure becomes one UsageError line, exit code 2. */
 import { readFileSync } from 'node:fs';
 import { type Config, ConfigError, parseConfig } from '../lambda/core/config';
+import { parseInstanceTypes } from '../lambda/core/facts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -64,6 +65,17 @@ const ISO_OFFSET = /^(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
  * `--now`: an ISO-8601 instant with an explicit offset. Date.parse alone would roll 2026-02-30 over to
  * March 2nd and read a time without an offset as the machine's local time, so both are refused, saying why.
  */
+/** `--instance-types FILE` (describe-instance-types output): whether each type has instance store. */
+export function readInstanceTypes(path: string | undefined): Map<string, boolean> | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return parseInstanceTypes(readJson(path, '--instance-types'));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--instance-types ${path}: ${(e as Error).message}`);
+  }
+}
+
 export function parseNow(text: string | undefined, clock: () => number): number {
   if (text === undefined) return clock();
   const bad = (why: string) => new UsageError(`--now "${text}" ${why}`);

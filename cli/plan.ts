@@ -1,13 +1,13 @@
 /** `forestall plan`: AWS CLI JSON in, plan out (table or --json). */
 import type { Config } from '../lambda/core/config';
-import { parseInstances, parseInstanceTypes, regionOfAz } from '../lambda/core/facts';
+import { parseInstances, regionOfAz } from '../lambda/core/facts';
 import { parseInstanceStatuses } from '../lambda/core/notice';
 import { planRollout } from '../lambda/core/planner';
 import { formatRelative, isoSeconds } from '../lambda/core/time';
 import type { InstanceFacts, Notice, Plan, PlanBatch } from '../lambda/core/types';
 import { emptyWaves } from '../lambda/core/wave-coverage';
 import { localSpan, windowZoneAt } from '../lambda/core/windows';
-import { loadConfig, type Output, parseNow, readJson, UsageError } from './io';
+import { loadConfig, type Output, parseNow, readInstanceTypes, readJson, UsageError } from './io';
 import { paragraph, table } from './table';
 
 export interface PlanOptions {
@@ -56,18 +56,10 @@ interface PlanInput {
 
 /** Reads the files (statuses first), checks the Region, and warns of each record it could not read. */
 function readPlanInput(opts: PlanOptions, config: Config, io: Output): PlanInput {
-  let types: Map<string, boolean> | undefined;
-  if (opts.instanceTypes !== undefined) {
-    try {
-      types = parseInstanceTypes(readJson(opts.instanceTypes, '--instance-types'));
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      throw new UsageError(`--instance-types ${opts.instanceTypes}: ${(e as Error).message}`);
-    }
-  }
+  const types = readInstanceTypes(opts.instanceTypes);
   const rawStatuses = readJson(opts.statuses, '--statuses');
   const parsedFacts = parseInstances(readJson(opts.instances, '--instances'), '', types);
-  const region = planRegion(opts, config, parsedFacts.facts);
+  const region = regionOfInput(opts, config, parsedFacts.facts);
   const statuses = parseInstanceStatuses(rawStatuses, region);
   if (statuses.statuses.length === 0 && statuses.rejected.length > 0) {
     throw new UsageError(`--statuses ${opts.statuses}: ${statuses.rejected[0]?.reason}`);
@@ -91,7 +83,15 @@ function readPlanInput(opts: PlanOptions, config: Config, io: Output): PlanInput
  * The Region the files come from: --region, else the one the instances' Availability Zones name, else the
  * config's first. Refused when --region contradicts the zones, or when a --config does not list it.
  */
-function planRegion(opts: PlanOptions, config: Config, facts: readonly InstanceFacts[]): string {
+/**
+ * The Region the files are from: `--region`, else the one the instances' zones name, else the config's
+ * first; refused when it contradicts the zones, or a given config does not list it (plan and drill).
+ */
+export function regionOfInput(
+  opts: { readonly region?: string; readonly instances: string; readonly config?: string },
+  config: Config,
+  facts: readonly InstanceFacts[],
+): string {
   const zones = new Map<string, Set<string>>();
   for (const f of facts) {
     const r = regionOfAz(f.az);

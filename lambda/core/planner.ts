@@ -18,7 +18,7 @@ import { type Config, resolveLimit } from './config';
 import { MinHeap } from './heap';
 import { chooseRemedy } from './remedy';
 import { RESCHEDULE_CALL_MARGIN, RESCHEDULE_FREEZE, RESCHEDULE_MIN_LEAD } from './reschedule-timing';
-import { formatDuration, formatRelative, iso, isoSeconds, MINUTE } from './time';
+import { ceilMinute, floorMinute, formatDuration, formatRelative, iso, isoSeconds, MINUTE } from './time';
 import type {
   ActiveRemedy,
   InfeasibleNotice,
@@ -33,10 +33,6 @@ import { isActiveRemedy, isEventCode } from './types';
 import { WindowCalendar } from './windows';
 
 export { RESCHEDULE_CALL_MARGIN, RESCHEDULE_FREEZE, RESCHEDULE_MIN_LEAD } from './reschedule-timing';
-
-/** Slots are whole minutes: AWS reports NotBefore to the second, and a ms-precise slot only invites doubt. */
-const ceilMinute = (t: number): number => Math.ceil(t / MINUTE) * MINUTE;
-const floorMinute = (t: number): number => Math.floor(t / MINUTE) * MINUTE;
 
 /** Group labels of an instance for the configured `groupBy` keys (`asg`, `az`, `tag:KEY`); absent keys omitted. */
 export function groupsOf(facts: InstanceFacts, groupBy: readonly string[]): Record<string, string> {

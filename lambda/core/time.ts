@@ -43,6 +43,10 @@ export function formatDuration(ms: number): string {
 
 export const DAY = 24 * HOUR;
 
+/** Slots are whole minutes: the minute at or after `t`, and at or before it. */
+export const ceilMinute = (t: number): number => Math.ceil(t / MINUTE) * MINUTE;
+export const floorMinute = (t: number): number => Math.floor(t / MINUTE) * MINUTE;
+
 /** An instant for people to read: UTC ISO-8601 to the second, `2026-12-01T02:00:00Z` (no `.000`). */
 export function isoSeconds(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;

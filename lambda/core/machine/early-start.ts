@@ -8,11 +8,9 @@
  * group limits hold as planned.
  */
 import type { Config } from '../config';
-import { MINUTE } from '../time';
+import { ceilMinute, MINUTE } from '../time';
 import type { PlanBatch } from '../types';
 import { WindowCalendar } from '../windows';
-
-const ceilMinute = (t: number): number => Math.ceil(t / MINUTE) * MINUTE;
 
 /** The earliest a batch may start once the one before it is done (its planned start when it may not move). */
 export function earliestStart(batch: PlanBatch, config: Pick<Config, 'leadTime'>): number {
