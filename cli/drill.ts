@@ -14,6 +14,7 @@ import {
 import { parseInstances } from '../lambda/core/facts';
 import { formatDuration, isoSeconds } from '../lambda/core/time';
 import { loadConfig, type Output, parseNow, readInstanceTypes, readJson, UsageError } from './io';
+import { regionOfInput } from './plan';
 import { table } from './table';
 
 /** Exit codes of `forestall drill`: 0 every opted-in instance makes it, 3 some cannot (2: usage errors). */
@@ -77,8 +78,9 @@ export function runDrillCommand(opts: DrillOptions, io: Output, clock: () => num
   if ('error' in deadline) throw new UsageError(`--deadline ${deadline.error}`);
   const now = parseNow(opts.now, clock);
   const types = readInstanceTypes(opts.instanceTypes);
-  const region = opts.region ?? config.regions[0] ?? 'us-east-1';
-  const parsed = parseInstances(readJson(opts.instances, '--instances'), region, types);
+  const read = parseInstances(readJson(opts.instances, '--instances'), '', types);
+  const region = regionOfInput(opts, config, read.facts);
+  const parsed = { ...read, facts: read.facts.map((f) => ({ ...f, region })) };
   if (parsed.facts.length === 0 && parsed.rejected.length > 0) {
     throw new UsageError(`--instances ${opts.instances}: ${parsed.rejected[0]?.reason}`);
   }

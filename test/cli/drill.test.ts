@@ -209,8 +209,17 @@ describe('forestall drill', () => {
 
   it('uses the clock without --now, and --region for the data', async () => {
     const args = exampleArgs.slice(0, -2);
-    const o = JSON.parse((await drill(...args, '--deadline', '3d', '--region', 'eu-west-1', '--json')).out);
-    expect(o).toMatchObject({ now: '2026-11-30T00:00:00Z', region: 'eu-west-1' });
+    const o = JSON.parse((await drill(...args, '--deadline', '3d', '--region', 'us-east-1', '--json')).out);
+    expect(o).toMatchObject({ now: '2026-11-30T00:00:00Z', region: 'us-east-1' });
+  });
+
+  it("refuses a --region the instances' zones contradict, as plan does", async () => {
+    const r = await drill(...exampleArgs, '--deadline', '3d', '--region', 'eu-west-1');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(
+      /^forestall: --region eu-west-1 does not match --instances .*: its instances are in us-east-1 /,
+    );
   });
 
   describe('usage errors: one line, exit 2, nothing on stdout', () => {
