@@ -47,6 +47,11 @@ describe('earliestStart', () => {
     expect(earliestStart(b, lead(2 * DAY))).toBe(T0 + 3 * DAY + MIN);
   });
 
+  it('keeps the planned start of a batch without items (a finite time the stored state can hold)', () => {
+    const planned = T0 + 2 * DAY;
+    expect(earliestStart(batch(planned, []), lead(DAY))).toBe(planned);
+  });
+
   it('never lies after the planned start', () => {
     const planned = T0 + 2 * DAY;
     const b = batch(planned, [item(1, T0 + 5 * DAY)]);
