@@ -160,6 +160,7 @@ export const configSchema = z
       .strictObject({
         timeout: durationField('PT20M'),
         pollInterval: durationField('PT1M'),
+        impairedFor: durationField('PT5M'),
         targetHealth: z.boolean().default(true),
       })
       .prefault({}),
@@ -176,6 +177,13 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['verification', 'pollInterval'],
+        message: 'must be > 0 and <= verification.timeout',
+      });
+    }
+    if (c.verification.impairedFor <= 0 || c.verification.impairedFor > c.verification.timeout) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['verification', 'impairedFor'],
         message: 'must be > 0 and <= verification.timeout',
       });
     }

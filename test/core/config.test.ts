@@ -30,7 +30,12 @@ describe('parseConfig', () => {
       },
     ]);
     expect(c.remedies['instance-reboot']).toEqual(['reschedule', 'stop-start']);
-    expect(c.verification).toEqual({ timeout: 1_200_000, pollInterval: 60_000, targetHealth: true });
+    expect(c.verification).toEqual({
+      timeout: 1_200_000,
+      pollInterval: 60_000,
+      impairedFor: 300_000,
+      targetHealth: true,
+    });
   });
 
   it('reads the example config of the issue', () => {
@@ -143,6 +148,11 @@ describe('parseConfig', () => {
       { verification: { timeout: 'PT3M' } },
       'verification.timeout: must be at least PT5M: a stop, a start and the status checks take minutes',
     ],
+    [
+      { verification: { timeout: 'PT20M', impairedFor: 'PT21M' } },
+      'verification.impairedFor: must be > 0 and <= verification.timeout',
+    ],
+    [{ verification: { impairedFor: 'PT0S' } }, 'verification.impairedFor: must be > 0 and <= verification.timeout'],
   ])('rejects %j', (input, message) => {
     expect(problems(input)).toContain(message);
   });

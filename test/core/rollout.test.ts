@@ -2,7 +2,7 @@
 import { parseConfig } from '../../lambda/core/config';
 import { objection } from '../../lambda/core/machine/preflight';
 import type { ItemState } from '../../lambda/core/machine/state';
-import { assess, MIGRATION_GRACE } from '../../lambda/core/machine/verify';
+import { assess, MIGRATION_GRACE, noteImpaired } from '../../lambda/core/machine/verify';
 import type { InstanceStatus, Notice } from '../../lambda/core/types';
 
 const NOW = Date.parse('2026-12-01T00:00:00Z');
@@ -55,6 +55,35 @@ describe('assess: a remedy counts only when EC2 shows the event gone and the ins
     expect(assess(item(), { ...s, instanceStatus: 'impaired' }, NOW + 1_200_000)).toBe(
       'event cleared but not healthy: state running, instance status impaired, system status ok',
     );
+  });
+
+  it('fails an instance whose checks stay impaired for impairedFor, without waiting for the timeout', () => {
+    const impairedFor = 5 * 60_000;
+    const cleared = status({ notices: [ev('completed')], instanceStatus: 'impaired' });
+    const it0 = item({ impairedSince: NOW + 60_000 });
+    expect(assess(it0, cleared, NOW + 60_000 + impairedFor - 1, impairedFor)).toBe('wait');
+    expect(assess(it0, cleared, NOW + 60_000 + impairedFor, impairedFor)).toBe(
+      'status checks impaired for 5m (instance status impaired, system status ok): failed before the verification timeout (verification.impairedFor)',
+    );
+    // The event still open is named; ok checks are never judged impaired, whatever impairedSince says.
+    const open = status({ systemStatus: 'impaired', instanceStatus: 'initializing' });
+    expect(assess(it0, open, NOW + 60_000 + impairedFor, impairedFor)).toContain(', e-1 still open)');
+    expect(assess(it0, status({ notices: [] }), NOW + 60_000 + impairedFor, impairedFor)).toBe('verified');
+  });
+
+  it('starts the impaired clock at the first impaired read and resets it on any read without one', () => {
+    const it0 = item();
+    noteImpaired(it0, status({ instanceStatus: 'impaired' }), NOW);
+    noteImpaired(it0, status({ systemStatus: 'impaired' }), NOW + 60_000);
+    expect(it0.impairedSince).toBe(NOW);
+    noteImpaired(it0, status({ instanceStatus: 'initializing' }), NOW + 120_000);
+    expect(it0.impairedSince).toBeUndefined();
+    noteImpaired(it0, status({ state: 'stopped', instanceStatus: 'impaired' }), NOW + 180_000);
+    expect(it0.impairedSince).toBeUndefined();
+    noteImpaired(it0, status({ systemStatus: 'impaired' }), NOW + 240_000);
+    expect(it0.impairedSince).toBe(NOW + 240_000);
+    noteImpaired(it0, undefined, NOW + 300_000);
+    expect(it0.impairedSince).toBeUndefined();
   });
 
   it('verifies when the event is [Completed], [Canceled] or gone and both checks are ok', () => {

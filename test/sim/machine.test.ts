@@ -178,6 +178,27 @@ describe('(f) group capacity and call times', () => {
     expect(outcome.limitViolations).toBe(0);
   });
 
+  it('fails a never-healthy instance impairedFor after its checks turn impaired, not at the timeout', async () => {
+    const cfg = config({
+      remedies: { 'system-reboot': ['reboot-migrate'] },
+      verification: { timeout: 'PT30M', impairedFor: 'PT4M' },
+      waves: [{ name: 'all', maxParallel: 1, bake: 'PT0S', failureBudget: 1 }],
+    });
+    const s = scenario({
+      groups: [{ name: 'web', count: 1 }],
+      events: { affected: 1, mix: { 'system-reboot': 1 }, slots: ['P2D'], deadlineShare: 1 },
+      behaviour: { neverHealthyRate: 1, rebootMigrationSuccess: 1, throttling: false },
+    });
+    const run = await simulate(s, cfg);
+    const failed = run.events.find((e) => e.detailType === 'Instance Remedy Failed');
+    const started = run.events.find((e) => e.detailType === 'Batch Started');
+    expect(String(failed?.detail.reason)).toMatch(/^status checks impaired for 4m /);
+    // Reboot (≤ 3 min) + checks (≤ 6 min) + 4 min impaired + a poll: well inside the 30-minute timeout.
+    const took = Date.parse(failed?.time ?? '') - Date.parse(started?.time ?? '');
+    expect(took).toBeGreaterThanOrEqual(4 * MINUTE);
+    expect(took).toBeLessThanOrEqual(15 * MINUTE);
+  });
+
   it('does not move an event into a slot whose group is full of earlier failures', async () => {
     const cfg = config({
       groupBy: ['tag:team'],

@@ -52,6 +52,8 @@ export const itemSchema = z.object({
   actedAt: z.number().optional(),
   verifyBy: z.number().optional(),
   verifiedAt: z.number().optional(),
+  /** When verification first read a status check `impaired` (running), since it last read none. */
+  impairedSince: z.number().optional(),
   /** EC2 last showed it stopped: to be started as the API admits. */
   seenStopped: z.boolean().optional(),
   /** Forestall stopped it: it is started again on every path. */

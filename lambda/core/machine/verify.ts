@@ -7,6 +7,7 @@
 import { DESCRIBE_BATCH } from '../api-limits';
 import type { ActionOutcome } from '../ports';
 import { isHealthy } from '../rollout';
+import { formatDuration } from '../time';
 import type { InstanceStatus } from '../types';
 import { actOnPending, issuePaced } from './act';
 import { fallBack, settleFallbackReschedule } from './fallback';
@@ -102,7 +103,9 @@ function markAmbiguous(step: Step, b: BatchState, item: ItemState, o: ActionOutc
 function judge(step: Step, b: BatchState): void {
   for (const item of b.items) {
     if (isFinal(item) || item.phase === 'pending' || item.phase === 'acting') continue;
-    const verdict = assess(item, step.statuses.get(item.instanceId), step.now);
+    const status = step.statuses.get(item.instanceId);
+    noteImpaired(item, status, step.now);
+    const verdict = assess(item, status, step.now, step.config.verification.impairedFor);
     if (verdict === 'stopped') item.seenStopped = true;
     if (verdict === 'wait' || verdict === 'stopped') continue;
     if (verdict === 'verified') {
@@ -121,8 +124,22 @@ function judge(step: Step, b: BatchState): void {
 
 type Verdict = 'wait' | 'stopped' | 'verified' | string;
 
+const impairedChecks = (status: InstanceStatus): boolean =>
+  status.state === 'running' && (status.instanceStatus === 'impaired' || status.systemStatus === 'impaired');
+
+/** Keeps when verification first read a running instance's checks `impaired`, until a read shows neither. */
+export function noteImpaired(item: ItemState, status: InstanceStatus | undefined, now: number): void {
+  if (status !== undefined && impairedChecks(status)) item.impairedSince ??= now;
+  else delete item.impairedSince;
+}
+
 /** What EC2 shows about one item now: wait, stopped (to start), verified, `remedy-failed: why` (may fall back), or why it failed. */
-export function assess(item: ItemState, status: InstanceStatus | undefined, now: number): Verdict {
+export function assess(
+  item: ItemState,
+  status: InstanceStatus | undefined,
+  now: number,
+  impairedFor = Number.POSITIVE_INFINITY,
+): Verdict {
   const timedOut = now >= (item.verifyBy ?? now);
   if (!status || status.state === 'terminated' || status.state === 'shutting-down')
     return 'instance terminated or no longer described';
@@ -141,6 +158,8 @@ export function assess(item: ItemState, status: InstanceStatus | undefined, now:
     return 'remedy-failed: the reboot did not migrate the instance; a user reboot leaves the event open';
   if (healthy && item.remedy === 'stop-start' && item.phase === 'starting')
     return `remedy-failed: the stop-start did not clear ${stillOpen.join(', ')}`;
+  if (item.impairedSince !== undefined && now - item.impairedSince >= impairedFor)
+    return `status checks impaired for ${formatDuration(now - item.impairedSince)} (instance status ${status.instanceStatus}, system status ${status.systemStatus}${stillOpen.length > 0 ? `, ${stillOpen.join(', ')} still open` : ''}): failed before the verification timeout (verification.impairedFor)`;
   if (!timedOut) return 'wait';
   if (stillOpen.length > 0)
     return `event still open after the verification timeout: ${stillOpen.join(', ')}${item.remedy === 'reschedule' ? ' (AWS has not performed the rescheduled event yet)' : ''}`;
