@@ -6,6 +6,7 @@
  * - every batch ends (slot + verification timeout, + the event window for rescheduled events, since AWS may
  *   act anywhere in it) by each of its items' deadline minus deadlineMargin;
  * - batches never overlap, so the per-group limit, counted against the whole group, holds at every instant;
+ * - a batch holds reschedules or remedies Forestall applies, never both (so the latter may start early);
  * - a batch holds no more remedies than EC2's API admits within its verification timeout (batchApiCaps);
  * - slots are whole minutes; a reschedule slot leaves the call 60 min + RESCHEDULE_CALL_MARGIN (AWS-FACTS §10);
  * - config waves run in order; inside a wave, earliest deadline first, ties spread across groups;
@@ -420,8 +421,9 @@ function timeUnits(
         u.reason = 'outside-window: no allowed window before the deadline; planned at the latest safe slot';
       }
     }
-    // Units with the same groups (and window status) share a bucket: the same fate against group limits.
-    const key = `${u.anytime ? 'A' : 'W'}|${u.groupIdx.join(',')}`;
+    // Units with the same groups, window status and kind (reschedule or not: a batch holds one kind) share a
+    // bucket: the same fate against group limits.
+    const key = `${u.anytime ? 'A' : 'W'}${u.remedy === 'reschedule' ? 'R' : 'X'}|${u.groupIdx.join(',')}`;
     let bucket = bucketIds.get(key);
     if (bucket === undefined) {
       bucket = bucketIds.size;
@@ -599,6 +601,9 @@ function fillBatch(s: number, q: WaveQueues, maxParallel: number, ctx: ScheduleC
   // The batch lasts as long as its longest unit; it must still end by every member's deadline - margin.
   let span = 0;
   let endLimit = Number.POSITIVE_INFINITY;
+  // A batch holds reschedules or remedies Forestall applies, never both: AWS fixes a reschedule's time, so a
+  // batch holding one cannot start early, and it keeps its groups out for the whole event window.
+  let reschedules: boolean | undefined;
   while (units.length < maxParallel) {
     const w = windowOpen ? q.readyW.peek() : undefined;
     const a = q.readyA.peek();
@@ -611,6 +616,10 @@ function fillBatch(s: number, q: WaveQueues, maxParallel: number, ctx: ScheduleC
     if (!queue) break;
     const bucket = queue.popBucket();
     const u = bucket.units.peek() as Unit;
+    if (reschedules !== undefined && reschedules !== (u.remedy === 'reschedule')) {
+      setAside.push([queue, bucket]);
+      continue;
+    }
     const fitsTime = s + u.span <= endLimit && s + span <= u.latest + u.span;
     const fitsGroups = fitsTime && u.groupIdx.every((g) => (used[g] ?? 0) < (limitOf[g] ?? 1));
     // Checked last, so that the batch says it was cut by the API only when nothing else held the unit back.
@@ -620,6 +629,7 @@ function fillBatch(s: number, q: WaveQueues, maxParallel: number, ctx: ScheduleC
       queue.take(bucket);
       queue.requeue(bucket);
       units.push(u);
+      reschedules = u.remedy === 'reschedule';
       api.add(u.remedy);
       span = Math.max(span, u.span);
       endLimit = Math.min(endLimit, u.latest + u.span);

@@ -534,12 +534,13 @@ describe('forestall simulate', () => {
       /^Simulating "demo: 300 instances, a mass reboot in three slots" \(seed 2014\) from 2026-12-01T00:00:00Z\n/,
     );
     expect(r.out).toMatch(/^Plan fs-\S+: \d+ batches; \d+ skipped, \d+ infeasible\n {2}why: \S+ \d+/m);
-    expect(r.out).toMatch(/^batch 0 canary at 2026-12-02T02:00:00Z: 2 to remedy, 0 dropped at preflight$/m);
+    expect(r.out).toMatch(/^batch 0 canary at 2026-12-02T02:00:00Z: 1 to remedy, 0 dropped at preflight$/m);
     // The batches' slots also in the windows' zone (a batch may run on past its window's end).
     expect(r.out).toContain(
       [
-        '#  WAVE    START (UTC)           LOCAL (Europe/Berlin)  INSTANCES  REMEDIES',
-        '0  canary  2026-12-02T02:00:00Z  Wed 03:00-05:20        2          reboot-migrate:1 reschedule:1',
+        '#   WAVE    START (UTC)           LOCAL (Europe/Berlin)  INSTANCES  REMEDIES',
+        '0   canary  2026-12-02T02:00:00Z  Wed 03:00-03:20        1          reboot-migrate:1',
+        '1   canary  2026-12-02T02:50:00Z  Wed 03:50-06:10        1          reschedule:1',
       ].join('\n'),
     );
     expect(r.out).not.toContain('.000');

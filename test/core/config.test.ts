@@ -152,7 +152,10 @@ describe('parseConfig', () => {
       { verification: { timeout: 'PT20M', impairedFor: 'PT21M' } },
       'verification.impairedFor: must be > 0 and <= verification.timeout',
     ],
-    [{ verification: { impairedFor: 'PT0S' } }, 'verification.impairedFor: must be > 0 and <= verification.timeout'],
+    [
+      { verification: { impairedFor: 'PT0S' } },
+      'verification.impairedFor: must be > 0 and <= verification.timeout',
+    ],
   ])('rejects %j', (input, message) => {
     expect(problems(input)).toContain(message);
   });

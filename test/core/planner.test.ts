@@ -428,8 +428,36 @@ describe('planRollout', () => {
       ]);
     });
 
-    it('does not mark a batch that maxParallel ended, even after the API held some units back', () => {
-      // 1,000 stop-starts in asg web, 100 reschedules in asg api: 980 stop-starts, then 20 reschedules fill it.
+    it("a reschedule due first in a group does not hold back that group's other remedies", () => {
+      // web: five stop-starts at 100 h and a reschedule due at 60 h, ready from 75 min; api: four
+      // stop-starts at 50 h. At most 3 per ASG: batch 1 at once, batch 2 after a 1-hour bake, when the
+      // reschedule is ready and first in web. api's fourth sets batch 2's kind, and web's stop-starts join.
+      const fleet = [
+        ...Array.from({ length: 6 }, (_, k) => facts(k)),
+        ...Array.from({ length: 4 }, (_, k) => facts(10 + k, { asgName: 'api' })),
+      ];
+      const events = [
+        ...Array.from({ length: 5 }, (_, k) => notice(k, 'instance-stop', 100)),
+        notice(5, 'instance-reboot', 60, { notBeforeDeadline: NOW + 70 * H }),
+        ...Array.from({ length: 4 }, (_, k) => notice(10 + k, 'instance-stop', 50)),
+      ];
+      const config = unlimited({
+        leadTime: 'P30D',
+        groupBy: ['asg'],
+        maxUnavailablePerGroup: 3,
+        waves: [{ name: 'all', maxParallel: '100%', bake: 'PT1H' }],
+      });
+      const p = planRollout(events, fleet, config, NOW);
+      expect(p.batches.map((b) => b.items.map((i) => i.instanceId.slice(-2)))).toEqual([
+        ['00', '01', '02', '10', '11', '12'],
+        ['03', '04', '13'],
+        ['05'],
+      ]);
+    });
+
+    it('never mixes reschedules with remedies Forestall applies in one batch', () => {
+      // 1,000 stop-starts in asg web, 100 reschedules in asg api: room for 20 reschedules in the first batch,
+      // but a batch holding one could not start early, so they wait for a batch of their own.
       const stops = mass(1000, 'instance-stop');
       const resched = Array.from({ length: 100 }, (_, k) => facts(5000 + k, { asgName: 'api' }));
       const p = planRollout(
@@ -443,10 +471,13 @@ describe('planRollout', () => {
         unlimited({ waves: [{ name: 'all', maxParallel: 1000, bake: 'PT0S' }] }),
         NOW,
       );
-      const first = p.batches[0];
-      expect(first?.items).toHaveLength(1000);
-      expect(first?.items.filter((i) => i.remedy === 'stop-start')).toHaveLength(980);
-      expect(first?.limitedBy).toBeUndefined();
+      expect(
+        p.batches.map((b) => [b.items.length, [...new Set(b.items.map((i) => i.remedy))], b.limitedBy]),
+      ).toEqual([
+        [980, ['stop-start'], 'api'],
+        [20, ['stop-start'], undefined],
+        [100, ['reschedule'], undefined],
+      ]);
     });
   });
 });
