@@ -292,10 +292,12 @@ describe('fallback after a failed reboot migration: it must fit, and keep group 
     expect(slotOf(judge(state))).toBe(planEnd);
   });
 
-  it('stop-starts only when STOP_START_WORK (12 min) ends by the verification deadline', () => {
-    const fits = judge(verifying({ canStopStart: true, verifyBy: JUDGED + 12 * MIN }));
+  it('stop-starts only when STOP_START_WORK (12 min) ends by the verification deadline + the wave bake', () => {
+    const bake = config.waves[0]?.bake ?? 0;
+    expect(bake).toBe(15 * MIN);
+    const fits = judge(verifying({ canStopStart: true, verifyBy: JUDGED + 12 * MIN - bake }));
     expect(kinds(fits)).toContain('stop');
-    const late = judge(verifying({ canStopStart: true, verifyBy: JUDGED + 12 * MIN - 30_000 }));
+    const late = judge(verifying({ canStopStart: true, verifyBy: JUDGED + 12 * MIN - bake - 30_000 }));
     expect(kinds(late)).not.toContain('stop');
   });
 

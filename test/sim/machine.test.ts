@@ -41,6 +41,25 @@ describe('(b) a fallback is taken only when it fits before the verification dead
     ).toBe(true);
   });
 
+  it('lets a fallback stop-start run into the wave bake, and verifies it there', async () => {
+    // A failed migration is known 5-10 min after the reboot; the stop-start needs 12 more: past a 10-min
+    // timeout, inside it plus a 15-min bake, and none fits with no bake.
+    const run = (bake: string) =>
+      simulate(
+        s,
+        config({
+          instanceStoreDisposable: true,
+          verification: { timeout: 'PT10M' },
+          waves: [{ name: 'all', maxParallel: '50%', bake, failureBudget: 10 }],
+        }),
+      );
+    const baked = await run('PT15M');
+    expect(baked.outcome.fallbacks).toBe(10);
+    expect(baked.outcome.clearedByForestall).toBe(10);
+    const none = await run('PT0S');
+    expect(none.outcome.fallbacks).toBe(0);
+  });
+
   it('does stop-start when it fits', async () => {
     const { outcome } = await simulate(
       s,

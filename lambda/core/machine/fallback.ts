@@ -1,8 +1,9 @@
 /**
  * A failed remedy falls back to the next remedy the operator allowed for the item's codes, but only when it
- * fits: it must end before the item's verification deadline (the batch's planned span, so it never overlaps
- * the next batch) and before the event's deadline − margin. A failed reboot migration with a
- * NotBeforeDeadline is rescheduled into a window after the planned rollout, group limits permitting.
+ * fits: a stop-start must end before the item's verification deadline plus its wave's bake (batches still
+ * never overlap; the next one may start up to the bake late) and before the event's deadline − margin. A
+ * failed reboot migration with a NotBeforeDeadline is rescheduled into a window after the planned rollout,
+ * group limits permitting.
  */
 import { STOP_START_WORK } from '../api-limits';
 import { RESCHEDULE_CALL_MARGIN, RESCHEDULE_MIN_LEAD } from '../reschedule-timing';
@@ -33,13 +34,15 @@ export function fallBack(step: Step, b: BatchState, item: ItemState, why: string
   for (const next of allowedRemedies(step, item)) {
     if (tried.has(next) || next === 'report-only' || next === 'reboot-migrate') continue;
     const objection =
-      next === 'stop-start' ? stopStartObjection(step, item) : rescheduleObjection(step, item);
+      next === 'stop-start' ? stopStartObjection(step, b, item) : rescheduleObjection(step, item);
     if (objection === undefined) {
       step.recordItem(item, b.index, 'fallback', { from: item.remedy, to: next, why });
       item.reason = `${why}; falling back to ${next}`;
       item.remedy = next;
-      if (next === 'stop-start') item.phase = 'pending';
-      else {
+      if (next === 'stop-start') {
+        item.phase = 'pending';
+        item.verifyBy = stopStartLimit(step, b, item);
+      } else {
         delete item.slot;
         issueFallbackReschedule(step, b, item);
       }
@@ -50,12 +53,23 @@ export function fallBack(step: Step, b: BatchState, item: ItemState, why: string
   step.fail(item, b.index, rejected.length > 0 ? `${why}; no fallback fits (${rejected.join('; ')})` : why);
 }
 
-function stopStartObjection(step: Step, item: ItemState): string | undefined {
+/**
+ * When a fallback stop-start must be verified: by the item's verification deadline plus its wave's bake, and
+ * by the deadline − margin. A failed reboot migration is known only once the instance is back healthy
+ * (reboot + status checks), so a stop-start after it rarely fits the timeout alone; running into the bake
+ * delays the batch's end, and so the next batch's start, by at most the bake.
+ */
+export function stopStartLimit(step: Step, b: BatchState, item: ItemState): number {
+  const bake = step.config.waves.find((w) => w.name === b.wave)?.bake ?? 0;
+  return Math.min((item.verifyBy ?? step.now) + bake, item.deadline - step.config.deadlineMargin);
+}
+
+function stopStartObjection(step: Step, b: BatchState, item: ItemState): string | undefined {
   if (item.canStopStart !== true) return 'not allowed or not possible for this instance';
   const end = step.now + STOP_START_WORK;
-  const limit = Math.min(item.verifyBy ?? step.now, item.deadline - step.config.deadlineMargin);
+  const limit = stopStartLimit(step, b, item);
   if (end > limit)
-    return `would end ${iso(end)}, after ${iso(limit)} (verification deadline or deadline − margin)`;
+    return `would end ${iso(end)}, after ${iso(limit)} (verification deadline + the wave's bake, or deadline − margin)`;
   return undefined;
 }
 
