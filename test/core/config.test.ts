@@ -11,6 +11,12 @@ function problems(input: unknown): string[] {
 }
 
 describe('parseConfig', () => {
+  it('takes verification.impairedFor up to the timeout itself', () => {
+    const c = parseConfig({ verification: { timeout: 'PT20M', impairedFor: 'PT20M' } });
+    expect(c.verification.impairedFor).toBe(1_200_000);
+    expect(parseConfig({ verification: { impairedFor: 'PT1S' } }).verification.impairedFor).toBe(1000);
+  });
+
   it('fills safe defaults: dry run, opt-in tag, 48h lead, 2h margin, 20% per ASG and AZ', () => {
     const c = parseConfig({});
     expect(c.dryRun).toBe(true);

@@ -9,26 +9,14 @@ import {
 } from '../../lambda/core/drill';
 import { batchApiCaps, groupLimits, planRollout } from '../../lambda/core/planner';
 import type { InstanceFacts, Plan } from '../../lambda/core/types';
+import { instanceFacts } from './facts-fixture';
 
 const NOW = Date.parse('2026-12-01T00:00:00Z'); // a Tuesday
 const H = 3_600_000;
 const M = 60_000;
 
 const id = (i: number) => `i-${i.toString(16).padStart(17, '0')}`;
-const facts = (i: number, over: Partial<InstanceFacts> = {}): InstanceFacts => ({
-  instanceId: id(i),
-  region: 'us-east-1',
-  instanceType: 'm5.large',
-  az: 'us-east-1a',
-  tags: { 'forestall:managed': 'true' },
-  rootDevice: 'ebs',
-  instanceStore: 'none',
-  lifecycle: 'on-demand',
-  asgName: 'web',
-  rebootMigration: 'default',
-  state: 'running',
-  ...over,
-});
+const facts = (i: number, over: Partial<InstanceFacts> = {}): InstanceFacts => instanceFacts(id(i), over);
 const fleet = (n: number, over: (i: number) => Partial<InstanceFacts> = () => ({})) =>
   Array.from({ length: n }, (_, i) => facts(i, over(i)));
 

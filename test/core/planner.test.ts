@@ -2,24 +2,13 @@ import { type ConfigInput, parseConfig } from '../../lambda/core/config';
 import { batchApiCaps, planRollout, RESCHEDULE_CALL_MARGIN } from '../../lambda/core/planner';
 import { rescheduleCallAt } from '../../lambda/core/reschedule-timing';
 import type { InstanceFacts, Notice } from '../../lambda/core/types';
+import { instanceFacts } from './facts-fixture';
 
 const NOW = Date.parse('2026-12-01T00:00:00Z'); // a Tuesday
 const H = 3_600_000;
 
-const facts = (i: number, over: Partial<InstanceFacts> = {}): InstanceFacts => ({
-  instanceId: `i-${String(i).padStart(17, '0')}`,
-  region: 'us-east-1',
-  instanceType: 'm5.large',
-  az: 'us-east-1a',
-  tags: { 'forestall:managed': 'true' },
-  rootDevice: 'ebs',
-  instanceStore: 'none',
-  lifecycle: 'on-demand',
-  asgName: 'web',
-  rebootMigration: 'default',
-  state: 'running',
-  ...over,
-});
+const facts = (i: number, over: Partial<InstanceFacts> = {}): InstanceFacts =>
+  instanceFacts(`i-${String(i).padStart(17, '0')}`, over);
 const notice = (i: number, code: string, notBeforeHours: number, over: Partial<Notice> = {}): Notice => ({
   instanceId: `i-${String(i).padStart(17, '0')}`,
   region: 'us-east-1',
