@@ -37,6 +37,14 @@ export const DESCRIBE_BATCH = 100;
 export const STANDBY_BATCH = 20;
 
 /**
+ * The share of a batch's reboot migrations for which it keeps StartInstances capacity: a migration that fails
+ * falls back to a stop-start (AWS-FACTS §1), but most succeed, so reserving a start for every one halved the
+ * batches of a reboot-heavy fleet. A fallback the buckets cannot start in time is not sent: it goes to a
+ * reschedule, or fails with that reason (fallback.ts).
+ */
+export const MIGRATION_FALLBACK_SHARE = 0.25;
+
+/**
  * What a stop-start takes besides waiting for API tokens: stop (1–2 min), start (~1 min), boot and both
  * status checks (2–10 min, AWS-FACTS §5). The planner leaves this much of the verification timeout to it.
  */

@@ -7,6 +7,7 @@
  * bisection, O(log range) plans), never by a formula that could disagree with the planner. Pure: no AWS
  * import, no clock read.
  */
+import { MIGRATION_FALLBACK_SHARE } from './api-limits';
 import { type Config, type CountOrPercent, resolveLimit } from './config';
 import { batchApiCaps, groupIds, groupLimits, groupsOf, planRollout } from './planner';
 import { formatDuration, HOUR, MINUTE, parseIsoDuration } from './time';
@@ -499,7 +500,7 @@ function diagnose(rp: Replanner, highest: Limits, top: PlanSummary): Cause[] {
     const cap = batchApiCaps(config.verification.timeout).stopStart;
     causes.push({
       code: 'api',
-      text: `EC2 API throughput (AWS-FACTS §6): a batch holds at most ${cap} reboots and stop-starts within verification.timeout ${v} (StartInstances: 1,000 instances, then 2/s; Forestall plans with half), and ${top.apiLimited} of the ${top.span?.batches ?? 0} batches that fit before the deadline are full`,
+      text: `EC2 API throughput (AWS-FACTS §6): a batch holds at most ${cap} stop-starts within verification.timeout ${v}, a reboot migration counting as ${MIGRATION_FALLBACK_SHARE} of one for its fallback (StartInstances: 1,000 instances, then 2/s; Forestall plans with half), and ${top.apiLimited} of the ${top.span?.batches ?? 0} batches that fit before the deadline are full`,
     });
   }
   if (config.windows.length > 0) {

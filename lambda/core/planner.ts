@@ -14,7 +14,13 @@
  * - every notice lands in exactly one of batches, skipped, infeasible.
  */
 import { createHash } from 'node:crypto';
-import { maxRebootsWithin, maxReschedulesWithin, maxStopStartsPerBatch, STOP_START_WORK } from './api-limits';
+import {
+  MIGRATION_FALLBACK_SHARE,
+  maxRebootsWithin,
+  maxReschedulesWithin,
+  maxStopStartsPerBatch,
+  STOP_START_WORK,
+} from './api-limits';
 import { type Config, resolveLimit } from './config';
 import { MinHeap } from './heap';
 import { chooseRemedy } from './remedy';
@@ -519,10 +525,12 @@ class WaveQueues {
   }
 }
 
-/** What the scheduler shares across waves: the calendar, group limits and per-batch group counters. */
 /** Units of each remedy one batch may hold so that its EC2 calls fit the API's throughput (AWS-FACTS §6). */
 export interface BatchApiCaps {
-  /** Stop-starts, counting reboot-migrates too: a migration that fails falls back to a stop-start. */
+  /**
+   * Stop-starts, counting each reboot-migrate as MIGRATION_FALLBACK_SHARE of one: a migration that fails
+   * falls back to a stop-start.
+   */
   readonly stopStart: number;
   /** Reboot-migrates, whose RebootInstances calls must all be made before the stop-start work would start. */
   readonly reboot: number;
@@ -540,7 +548,8 @@ export function batchApiCaps(verificationTimeout: number): BatchApiCaps {
 
 /** What one batch being filled has used of its API caps. */
 class ApiBudget {
-  private stops = 0;
+  /** Starts reserved: one per stop-start, MIGRATION_FALLBACK_SHARE per reboot-migrate (exact in binary). */
+  private starts = 0;
   private reboots = 0;
   private reschedules = 0;
 
@@ -549,9 +558,11 @@ class ApiBudget {
   fits(remedy: ActiveRemedy): boolean {
     switch (remedy) {
       case 'stop-start':
-        return this.stops < this.caps.stopStart;
+        return this.starts + 1 <= this.caps.stopStart;
       case 'reboot-migrate':
-        return this.reboots < this.caps.reboot && this.stops < this.caps.stopStart;
+        return (
+          this.reboots < this.caps.reboot && this.starts + MIGRATION_FALLBACK_SHARE <= this.caps.stopStart
+        );
       case 'reschedule':
         return this.reschedules < this.caps.reschedule;
     }
@@ -559,9 +570,10 @@ class ApiBudget {
 
   add(remedy: ActiveRemedy): void {
     if (remedy === 'reschedule') this.reschedules++;
+    else if (remedy === 'stop-start') this.starts++;
     else {
-      this.stops++;
-      if (remedy === 'reboot-migrate') this.reboots++;
+      this.starts += MIGRATION_FALLBACK_SHARE;
+      this.reboots++;
     }
   }
 }

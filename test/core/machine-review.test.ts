@@ -301,6 +301,36 @@ describe('fallback after a failed reboot migration: it must fit, and keep group 
     expect(kinds(late)).not.toContain('stop');
   });
 
+  it('stop-starts only when StartInstances admits its start in time, behind the starts already queued', () => {
+    const bake = config.waves[0]?.bake ?? 0;
+    const slack = 60_000; // the stop-start may start up to a minute late and still end by the limit
+    const verifyBy = JUDGED + 12 * MIN - bake + slack;
+    const stopsOf = (cs: readonly Command[]) =>
+      cs.flatMap((c) => (c.kind === 'stop' ? c.instanceIds : [])).filter((id) => id === 'i-0abc');
+    // StartInstances' resource bucket empty at the judgement: 2 tokens a second.
+    const empty = { buckets: { startResource: { tokens: 0, at: JUDGED } } };
+    const queued = (n: number): ItemState[] =>
+      Array.from({ length: n }, (_, k) => ({
+        instanceId: `i-q${k}`,
+        eventIds: [`e-q${k}`],
+        codes: ['instance-stop'],
+        remedy: 'stop-start',
+        tried: [],
+        deadline: NOW + 48 * HOUR,
+        notBefore: NOW + 48 * HOUR,
+        groupIds: ['other'],
+        phase: 'pending',
+      }));
+    const withQueue = (n: number) => {
+      const state = verifying({ canStopStart: true, verifyBy }, empty);
+      state.current?.items.push(...queued(n));
+      return state;
+    };
+    // 119 queued + this one: 120 tokens in 60 s, in time; 120 queued: 60.5 s, a moment too late.
+    expect(stopsOf(judge(withQueue(119)))).toEqual(['i-0abc']);
+    expect(stopsOf(judge(withQueue(120)))).toEqual([]);
+  });
+
   it('stop-starts only when it ends before the event`s deadline − margin, whatever the verification deadline', () => {
     const deadline = JUDGED + config.deadlineMargin + 10 * MIN;
     const cs = judge(verifying({ canStopStart: true, verifyBy: JUDGED + HOUR, deadline }));

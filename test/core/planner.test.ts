@@ -395,17 +395,28 @@ describe('planRollout', () => {
       expect('limitedBy' in (p.batches[5] ?? {})).toBe(false);
     });
 
-    it('counts reboot-migrates toward the stop-start cap: a failed migration falls back to a stop-start', () => {
+    it('keeps starts for a quarter of the reboot-migrates: a failed migration falls back to a stop-start', () => {
       // Two groups, so that stop-starts held back do not hold back the reboot-migrates with them.
-      const { fleet, events } = mass(1200, 'system-reboot', (i) =>
+      const { fleet, events } = mass(2000, 'system-reboot', (i) =>
         i % 2 ? { rebootMigration: 'default' } : { rebootMigration: 'disabled', asgName: 'api' },
       );
 
       const p = planRollout(events, fleet, unlimited(), NOW);
-      const first = p.batches[0]?.items ?? [];
-      expect(first).toHaveLength(980);
-      expect(new Set(first.map((i) => i.remedy))).toEqual(new Set(['reboot-migrate', 'stop-start']));
+      const count = (b: number, remedy: string) =>
+        p.batches[b]?.items.filter((i) => i.remedy === remedy).length;
+      // Pairs cost 1 + 0.25 starts: 784 pairs use all 980; then 216 more migrations alone cost 54.
+      expect([count(0, 'stop-start'), count(0, 'reboot-migrate')]).toEqual([784, 784]);
       expect(p.batches[0]?.limitedBy).toBe('api');
+      expect([count(1, 'stop-start'), count(1, 'reboot-migrate')]).toEqual([216, 216]);
+    });
+
+    it('holds up to four times the stop-start cap of reboot-migrates alone', () => {
+      const { fleet, events } = mass(5000, 'system-reboot', () => ({ rebootMigration: 'default' }));
+      const p = planRollout(events, fleet, unlimited(), NOW);
+      expect(p.batches.map((b) => [b.items.length, b.limitedBy])).toEqual([
+        [3920, 'api'],
+        [1080, undefined],
+      ]);
     });
 
     it('caps reschedules at the calls that fit within the call margin', () => {

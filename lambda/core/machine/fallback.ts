@@ -11,6 +11,7 @@ import { iso, MINUTE } from '../time';
 import type { ConfigurableRemedy } from '../types';
 import { isEventCode } from '../types';
 import { WindowCalendar } from '../windows';
+import { startsAdmittedBy } from './pacing';
 import { downByGroup } from './reschedule';
 import type { BatchState, ItemState } from './state';
 import type { Step } from './step';
@@ -64,12 +65,26 @@ export function stopStartLimit(step: Step, b: BatchState, item: ItemState): numb
   return Math.min((item.verifyBy ?? step.now) + bake, item.deadline - step.config.deadlineMargin);
 }
 
+/** Stop-starts of the batch not yet started: StartInstances admits a fallback's start only after theirs. */
+function startsQueued(b: BatchState): number {
+  const waiting = new Set<ItemState['phase']>(['pending', 'acting', 'stopping']);
+  return b.items.filter(
+    (i) =>
+      i.remedy === 'stop-start' &&
+      (waiting.has(i.phase) || (i.phase === 'starting' && i.seenStopped === true)),
+  ).length;
+}
+
 function stopStartObjection(step: Step, b: BatchState, item: ItemState): string | undefined {
   if (item.canStopStart !== true) return 'not allowed or not possible for this instance';
-  const end = step.now + STOP_START_WORK;
+  const queued = startsQueued(b);
+  const startFrom = startsAdmittedBy(step.s, step.now, queued + 1);
+  const end = startFrom + STOP_START_WORK;
   const limit = stopStartLimit(step, b, item);
-  if (end > limit)
-    return `would end ${iso(end)}, after ${iso(limit)} (verification deadline + the wave's bake, or deadline − margin)`;
+  if (end > limit) {
+    const paced = startFrom > step.now ? `; StartInstances admits it after ${queued} queued start(s)` : '';
+    return `would end ${iso(end)}, after ${iso(limit)} (verification deadline + the wave's bake, or deadline − margin${paced})`;
+  }
   return undefined;
 }
 

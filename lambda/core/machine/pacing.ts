@@ -3,7 +3,7 @@
  * issues no more than they admit, so a large batch is spread over seconds instead of being throttled.
  * Other callers in the account share the buckets: a call throttled anyway comes back retryable.
  */
-import { type BucketName, EC2_BUCKETS } from '../api-limits';
+import { ACTION_BATCH, type BucketName, EC2_BUCKETS } from '../api-limits';
 import type { RolloutState } from './state';
 
 function level(s: RolloutState, name: BucketName, now: number): number {
@@ -44,4 +44,15 @@ export function nextAdmission(
     if (missing > 0) t = Math.max(t, now + Math.ceil((missing / EC2_BUCKETS[name].refillPerSecond) * 1000));
   }
   return t;
+}
+
+/**
+ * When EC2 will have admitted `starts` more starts (StartInstances' request and resource buckets, from their
+ * level now at their refill rates): a stop-start queued behind them cannot start earlier.
+ */
+export function startsAdmittedBy(s: RolloutState, now: number, starts: number): number {
+  const wait = (name: BucketName, n: number) =>
+    Math.max(0, n - level(s, name, now)) / EC2_BUCKETS[name].refillPerSecond;
+  const seconds = Math.max(wait('startResource', starts), wait('start', Math.ceil(starts / ACTION_BATCH)));
+  return now + Math.ceil(seconds * 1000);
 }
