@@ -18,8 +18,9 @@ const HOUR = 60 * MIN;
 const config = parseConfig({ dryRun: false });
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
-/** One batch at `slot` that reschedules one instance-reboot event planned at NotBefore `notBefore`. */
-function reschedulePlan(slot: number, notBefore: number): Plan {
+/** One batch at `slot` that reschedules `n` instance-reboot events planned at NotBefore `notBefore`. */
+function reschedulePlan(slot: number, notBefore: number, n = 1): Plan {
+  const hex = (k: number) => (k + 1).toString(16).padStart(17, '0');
   return {
     rolloutId: 'fs-review',
     generatedAt: new Date(NOW).toISOString(),
@@ -29,17 +30,15 @@ function reschedulePlan(slot: number, notBefore: number): Plan {
         wave: 'main',
         startAt: new Date(slot).toISOString(),
         endBy: new Date(slot + 3 * HOUR).toISOString(),
-        items: [
-          {
-            instanceId: 'i-00000000000000001',
-            eventId: 'instance-event-00000000000000001',
-            code: 'instance-reboot',
-            remedy: 'reschedule',
-            notBefore: new Date(notBefore).toISOString(),
-            deadline: new Date(notBefore + 7 * 24 * HOUR).toISOString(),
-            groups: { az: 'us-east-1a' },
-          },
-        ],
+        items: Array.from({ length: n }, (_, k) => ({
+          instanceId: `i-${hex(k)}`,
+          eventId: `instance-event-${hex(k)}`,
+          code: 'instance-reboot',
+          remedy: 'reschedule' as const,
+          notBefore: new Date(notBefore).toISOString(),
+          deadline: new Date(notBefore + 7 * 24 * HOUR).toISOString(),
+          groups: { az: 'us-east-1a' },
+        })),
       },
     ],
     skipped: [],
@@ -66,6 +65,31 @@ describe('reschedule calls: too late is judged against the slot, not only the ba
     expect(call?.callAt).toBe(slot - RESCHEDULE_MIN_LEAD - 15 * MIN);
     const next = advance(state, [], call?.callAt ?? 0, config);
     expect(kinds(next.commands)).toContain('reschedule');
+  });
+
+  it('makes the calls the API holds back in groups of 25, waking when 25 more are admitted (5 s)', () => {
+    const { state } = startRollout({
+      plan: reschedulePlan(slot, NOW + 12 * HOUR, 100),
+      config,
+      region: 'us-east-1',
+      limits: new Map([['az=us-east-1a', 100]]),
+      now: NOW,
+    });
+    const at = state.reschedules[0]?.callAt ?? 0;
+    const first = advance(state, [], at, config);
+    const calls = first.commands.flatMap((c) => (c.kind === 'reschedule' ? [c] : []));
+    expect(calls).toHaveLength(50); // the bucket's burst
+    const answers: Observation[] = calls.map((c) => ({
+      kind: 'outcomes',
+      id: c.id,
+      outcomes: [{ instanceId: c.instanceId, ok: true }],
+    }));
+    const settled = advance(first.state, answers, at, config);
+    expect(settled.commands.filter((c) => c.kind === 'reschedule')).toHaveLength(0); // the bucket is empty
+    const wake = settled.commands.find((c) => c.kind === 'wait-until');
+    expect(wake?.kind === 'wait-until' && wake.at).toBe(at + 5000); // 25 tokens at 5 a second
+    const woken = advance(settled.state, [], at + 5000, config);
+    expect(woken.commands.filter((c) => c.kind === 'reschedule')).toHaveLength(25);
   });
 
   it('skips a call the machine reaches within 60 minutes of the slot (AWS would refuse it)', () => {

@@ -16,6 +16,11 @@ export function downByGroup(s: RolloutState): Map<string, number> {
 }
 
 const COST = { mutate: 1 } as const;
+/**
+ * Calls the API has not yet admitted are made in groups of this many (5 s of the mutating bucket's refill),
+ * not one per wake: at AWS every wake is a Step Functions transition and a Lambda invocation.
+ */
+export const RESCHEDULE_CALLS_PER_WAKE = 25;
 
 /** Settles the outcomes of last step's calls, then makes the calls now due, as the API admits them. */
 export function runReschedules(step: Step): void {
@@ -55,7 +60,8 @@ export function runReschedules(step: Step): void {
     });
   }
   spend(s, step.now, { mutate: n });
-  if (due.length > n) step.wakeAt(nextAdmission(s, step.now, COST));
+  if (due.length > n)
+    step.wakeAt(nextAdmission(s, step.now, { mutate: Math.min(due.length - n, RESCHEDULE_CALLS_PER_WAKE) }));
   const next = s.reschedules.find((c) => c.issued === undefined && c.callAt > step.now);
   if (next) step.wakeAt(next.callAt);
 }
