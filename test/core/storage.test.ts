@@ -26,6 +26,27 @@ describe('storage shape for AWS', () => {
     }
   });
 
+  it('halves a chunk whose entries grow past the size the first ones suggested, and keeps their order', () => {
+    const first = startRollout({
+      plan: bigPlan(10),
+      config,
+      region: 'us-east-1',
+      limits: new Map(),
+      now: NOW,
+    });
+    // One tiny entry suggests ~276,000 per chunk; then 40 of 100 KB: 2 or 3 per record.
+    const commands = [10, ...Array.from({ length: 40 }, () => 100 * 1024)].map((size, k) => ({
+      kind: 'record' as const,
+      id: `c-${k}`,
+      entry: { rolloutId: 'fs-big', at: NOW, kind: 'not-restarted', detail: { blob: 'x'.repeat(size) } },
+    }));
+    const records = toRecords({ state: first.state, commands });
+    const chunks = records.filter((r) => r.startsWith('{"kind":"commands"'));
+    expect(chunks.length).toBeGreaterThanOrEqual(14);
+    for (const r of records) expect(bytes(r)).toBeLessThanOrEqual(RECORD_LIMIT);
+    expect(fromRecords(records).commands).toEqual(commands);
+  });
+
   it('refuses a stored step with a missing chunk instead of guessing', () => {
     const first = startRollout({
       plan: bigPlan(3000),

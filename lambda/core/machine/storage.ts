@@ -33,29 +33,31 @@ interface Chunk {
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
+/**
+ * Packs a list into chunks of at most CHUNK_TARGET bytes of data. Slices are stringified whole (one call per
+ * chunk, not per entry: this runs on every stored step); the entries per chunk are guessed from the sizes
+ * seen so far, and a slice that comes out too large is halved until it fits.
+ */
 function pack(part: Part, list: readonly unknown[]): string[] {
   const out: string[] = [];
-  let data: string[] = [];
-  let size = 0;
-  const flush = () => {
-    // One join builds the record as a flat string (a template around a join would be copied again when read).
-    const last = data.length - 1;
-    data[0] = `{"kind":"${part}","index":${out.length},"data":[${data[0] ?? ''}`;
-    data[Math.max(0, last)] += ']}';
-    out.push(data.join(','));
-    data = [];
-    size = 0;
-  };
-  for (const x of list) {
-    const text = JSON.stringify(x);
-    const n = bytes(text) + 1;
-    if (n > CHUNK_TARGET)
-      throw new Error(`one ${part} entry is ${n} bytes, over the ${CHUNK_TARGET}-byte chunk size`);
-    if (size + n > CHUNK_TARGET) flush();
-    data.push(text);
-    size += n;
+  const first = list.length > 0 ? bytes(JSON.stringify(list[0])) + 1 : 1;
+  let guess = Math.max(1, Math.floor((0.9 * CHUNK_TARGET) / first));
+  for (let from = 0; from < list.length; ) {
+    let n = Math.min(guess, list.length - from);
+    let data = JSON.stringify(list.slice(from, from + n));
+    let size = bytes(data);
+    while (size > CHUNK_TARGET && n > 1) {
+      n = Math.ceil(n / 2);
+      data = JSON.stringify(list.slice(from, from + n));
+      size = bytes(data);
+    }
+    if (size > CHUNK_TARGET)
+      throw new Error(`one ${part} entry is ${size - 2} bytes, over the ${CHUNK_TARGET}-byte chunk size`);
+    out.push(`{"kind":"${part}","index":${out.length},"data":${data}}`);
+    from += n;
+    // Aim a little under the target, so that the next slice rarely needs halving.
+    guess = Math.max(1, Math.floor((n * 0.9 * CHUNK_TARGET) / size));
   }
-  if (data.length > 0) flush();
   return out;
 }
 
