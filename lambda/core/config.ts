@@ -173,19 +173,14 @@ export const configSchema = z
         message: 'must be at least PT5M: a stop, a start and the status checks take minutes',
       });
     }
-    if (c.verification.pollInterval <= 0 || c.verification.pollInterval > c.verification.timeout) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['verification', 'pollInterval'],
-        message: 'must be > 0 and <= verification.timeout',
-      });
-    }
-    if (c.verification.impairedFor <= 0 || c.verification.impairedFor > c.verification.timeout) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['verification', 'impairedFor'],
-        message: 'must be > 0 and <= verification.timeout',
-      });
+    for (const field of ['pollInterval', 'impairedFor'] as const) {
+      const value = c.verification[field];
+      if (value <= 0 || value > c.verification.timeout)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['verification', field],
+          message: 'must be > 0 and <= verification.timeout',
+        });
     }
   });
 
