@@ -14,6 +14,7 @@ import { ACTION_BATCH, DESCRIBE_BATCH, EC2_BUCKETS, STANDBY_BATCH } from '../lam
 import { type Config, resolveLimit } from '../lambda/core/config';
 import { groupIds } from '../lambda/core/planner';
 import { RESCHEDULE_MIN_LEAD } from '../lambda/core/reschedule-timing';
+import { DAY } from '../lambda/core/time';
 import type { ActiveRemedy, Plan, PlanItem } from '../lambda/core/types';
 import { WindowCalendar } from '../lambda/core/windows';
 import type { SimBehaviour } from './behaviour';
@@ -122,7 +123,7 @@ export function waveBounds(input: LowerBoundInput): WaveBound[] {
 
 /** Rounds one after another from `start`, each starting inside a window, with the bake between rounds. */
 function roundsEnd(waves: readonly WaveBound[], config: Config, start: number, anytime: boolean): number {
-  const horizon = start + 400 * 86_400_000;
+  const horizon = start + 400 * DAY;
   // Items the planner placed outside every window (none before their deadline) may go at any time.
   const windows = anytime ? [] : config.windows;
   const calendar = new WindowCalendar(windows, start, horizon);

@@ -5,15 +5,14 @@
  */
 import { DateTime } from 'luxon';
 import type { WindowConfig } from './config';
-
-const DAY_MS = 86_400_000;
+import { DAY } from './time';
 
 /**
  * The time zone to show an instant in beside UTC: that of a window containing it, else the one zone every
  * window shares; undefined without windows, or when they mix zones and none contains it.
  */
 export function windowZoneAt(windows: readonly WindowConfig[], t: number): string | undefined {
-  const containing = windows.find((w) => new WindowCalendar([w], t - DAY_MS, t + DAY_MS).contains(t));
+  const containing = windows.find((w) => new WindowCalendar([w], t - DAY, t + DAY).contains(t));
   if (containing) return containing.timeZone;
   const zones = new Set(windows.map((w) => w.timeZone));
   return zones.size === 1 ? [...zones][0] : undefined;

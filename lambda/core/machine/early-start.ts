@@ -8,7 +8,7 @@
  * group limits hold as planned.
  */
 import type { Config } from '../config';
-import { ceilMinute, MINUTE } from '../time';
+import { ceilMinute, DAY } from '../time';
 import type { PlanBatch } from '../types';
 import { WindowCalendar } from '../windows';
 
@@ -25,7 +25,7 @@ export function earliestStart(batch: PlanBatch, config: Pick<Config, 'leadTime'>
 }
 
 /** A window search horizon around now: windows are at most a day long and recur at least weekly. */
-const HORIZON = 8 * 24 * 60 * MINUTE;
+const HORIZON = 8 * DAY;
 
 /**
  * When the batch of `slot` may start, seen from `now` (before its planned start): now, a later moment
