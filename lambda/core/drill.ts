@@ -13,14 +13,14 @@ import { batchApiCaps, groupIds, groupLimits, groupsOf, planRollout } from './pl
 import { formatDuration, HOUR, MINUTE, parseIsoDuration } from './time';
 import type { InstanceFacts, Notice, Plan } from './types';
 
-export const DRILL_CODE = 'system-reboot';
+const DRILL_CODE = 'system-reboot';
 /** The drill's event window (NotAfter − NotBefore): what AWS usually gives a reboot event. */
-export const DRILL_EVENT_WINDOW = 2 * HOUR;
+const DRILL_EVENT_WINDOW = 2 * HOUR;
 /** The longest deadline a drill accepts: AWS announces events days or weeks ahead, not years. */
-export const MAX_DRILL_DEADLINE = 365 * 24 * HOUR;
+const MAX_DRILL_DEADLINE = 365 * 24 * HOUR;
 
 /** The event id of an instance's drill notice: deterministic, so two drills of one fleet compare. */
-export const drillEventId = (instanceId: string): string => `drill-${instanceId}`;
+const drillEventId = (instanceId: string): string => `drill-${instanceId}`;
 
 export type DeadlineParse = { readonly ms: number } | { readonly error: string };
 
@@ -58,7 +58,7 @@ function uniqueFacts(facts: readonly InstanceFacts[]): InstanceFacts[] {
   return [...byId.values()];
 }
 
-export const isOptedIn = (f: InstanceFacts, config: Pick<Config, 'optInTag'>): boolean =>
+const isOptedIn = (f: InstanceFacts, config: Pick<Config, 'optInTag'>): boolean =>
   f.tags[config.optInTag.key] === config.optInTag.value;
 
 /**
@@ -104,7 +104,7 @@ export interface PlanSummary {
   readonly span?: RolloutSpan;
 }
 
-export const reasonCode = (reason: string): string => reason.split(':')[0] ?? reason;
+const reasonCode = (reason: string): string => reason.split(':')[0] ?? reason;
 
 function tally(keys: Iterable<string>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -112,7 +112,7 @@ function tally(keys: Iterable<string>): Record<string, number> {
   return out;
 }
 
-export function summarize(plan: Plan): PlanSummary {
+function summarize(plan: Plan): PlanSummary {
   let start = Number.POSITIVE_INFINITY;
   let end = Number.NEGATIVE_INFINITY;
   for (const b of plan.batches) {
@@ -168,7 +168,7 @@ const limitsOf = (config: Config): Limits => ({
 const limitKey = (l: CountOrPercent): string => `${l.kind === 'percent' ? '%' : '#'}${l.value}`;
 
 /** Re-plans the drill with other limits, memoized; counts the plans it made. */
-export class Replanner {
+class Replanner {
   plans = 0;
   private readonly memo = new Map<string, PlanSummary>();
 
@@ -216,7 +216,7 @@ export class Replanner {
 }
 
 /** The fits check of every search: no more infeasible than the highest limits leave (0 when all can make it). */
-export const fits = (infeasible: number, target: number): boolean => infeasible <= target;
+const fits = (infeasible: number, target: number): boolean => infeasible <= target;
 
 export interface Probe {
   readonly value: number;

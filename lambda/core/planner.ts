@@ -365,7 +365,7 @@ function lowerBoundOf(u: Unit, now: number): number {
 }
 
 /** Why an event whose NotBefore has passed is not planned: AWS may perform it at any moment now. */
-export function startedReason(notBefore: number, now: number): string {
+function startedReason(notBefore: number, now: number): string {
   return `already-started: started ${formatRelative(notBefore, now)} (NotBefore ${isoSeconds(notBefore)}); AWS performs it within its window, on its own schedule`;
 }
 

@@ -10,7 +10,7 @@ import { startActing } from './act';
 import { runDrain, runUndrain } from './drain';
 import { runPreflight } from './preflight';
 import type { BatchStage, BatchState } from './state';
-import { chunks, type Step } from './step';
+import { chunks, type Step, waveOf } from './step';
 import { runVerify } from './verify';
 
 /** An approval not given within this long halts the rollout (AWS's own schedule then applies). */
@@ -61,7 +61,7 @@ function applyHalt(step: Step, b: BatchState): void {
 }
 
 function runApproval(step: Step, b: BatchState): 'yield' | 'next' {
-  const wave = step.config.waves.find((w) => w.name === b.wave);
+  const wave = waveOf(step, b);
   const live = b.items.filter((i) => i.phase === 'pending').length;
   if (!wave?.approval || live === 0 || b.approval?.decision === 'approved') return 'next';
   if (!b.approval) {
@@ -128,7 +128,7 @@ function runAct(step: Step, b: BatchState): 'yield' | 'next' {
 
 /** After the bake time, verified instances must still be healthy; any that are not count as failures. */
 function runBake(step: Step, b: BatchState): 'yield' | 'next' {
-  const bake = step.config.waves.find((w) => w.name === b.wave)?.bake ?? 0;
+  const bake = waveOf(step, b)?.bake ?? 0;
   const verified = b.items.filter((i) => i.phase === 'verified');
   if (bake <= 0 || verified.length === 0 || step.s.haltRequested !== undefined) return 'next';
   b.bakeUntil ??= step.now + bake;
@@ -159,7 +159,7 @@ function runBake(step: Step, b: BatchState): 'yield' | 'next' {
 /** Failures over the wave's budget halt the rollout. A percent budget is of the items acted on (floor). */
 function runGate(step: Step, b: BatchState): 'yield' | 'next' {
   const { s } = step;
-  const wave = step.config.waves.find((w) => w.name === b.wave);
+  const wave = waveOf(step, b);
   const count = (phase: string) => b.items.filter((i) => i.phase === phase).length;
   const acted = b.items.filter((i) => i.phase !== 'dropped').length;
   const failed = count('failed');

@@ -14,7 +14,7 @@ import { WindowCalendar } from '../windows';
 import { startsAdmittedBy } from './pacing';
 import { downByGroup } from './reschedule';
 import type { BatchState, ItemState } from './state';
-import type { Step } from './step';
+import { type Step, waveOf } from './step';
 
 /** The remedies allowed for every code of the item, in the operator's order for its first code. */
 function allowedRemedies(step: Step, item: ItemState): ConfigurableRemedy[] {
@@ -60,8 +60,8 @@ export function fallBack(step: Step, b: BatchState, item: ItemState, why: string
  * (reboot + status checks), so a stop-start after it rarely fits the timeout alone; running into the bake
  * delays the batch's end, and so the next batch's start, by at most the bake.
  */
-export function stopStartLimit(step: Step, b: BatchState, item: ItemState): number {
-  const bake = step.config.waves.find((w) => w.name === b.wave)?.bake ?? 0;
+function stopStartLimit(step: Step, b: BatchState, item: ItemState): number {
+  const bake = waveOf(step, b)?.bake ?? 0;
   return Math.min((item.verifyBy ?? step.now) + bake, item.deadline - step.config.deadlineMargin);
 }
 

@@ -8,7 +8,7 @@ import type { ActionOutcome, AutoScalingGroupState, TargetRegistration } from '.
 import { iso } from '../time';
 import type { InstanceFacts, InstanceStatus, PlanBatch } from '../types';
 import type { Command, Observation, RecordEntry } from './commands';
-import type { ItemState, RolloutState } from './state';
+import type { BatchState, ItemState, RolloutState } from './state';
 
 type Issued = Command extends infer C ? (C extends { id: string } ? Omit<C, 'id'> : never) : never;
 
@@ -141,6 +141,11 @@ export class Step {
     this.recordItem(item, batchIndex, 'dropped', { reason });
     this.emit('Notice Skipped', { ...this.itemDetail(item, batchIndex), reason });
   }
+}
+
+/** The config wave a batch belongs to (undefined only if the config lost it since planning). */
+export function waveOf(step: Step, b: BatchState): Config['waves'][number] | undefined {
+  return step.config.waves.find((w) => w.name === b.wave);
 }
 
 export function chunks<T>(xs: readonly T[], size: number): T[][] {
