@@ -40,6 +40,8 @@ export interface RolloutStatus {
     readonly step: number;
     readonly batchCount: number;
     readonly batchesDone: number;
+    /** Instances set aside for a later batch of their wave because a group was full (machine/carry.ts). */
+    readonly carried: number;
     readonly current?: { index: number; wave: string; stage: string; items: number };
     /** The next batch to start, and when its slot opens. */
     readonly next?: { index: number; startAt: string; in: string };
@@ -144,6 +146,7 @@ export async function regionStatus(
         step: state.step,
         batchCount: state.batchCount,
         batchesDone: state.results.length,
+        carried: state.carried?.length ?? 0,
         ...(b && { current: { index: b.index, wave: b.wave, stage: b.stage, items: b.items.length } }),
         ...(slot &&
           state.status === 'running' && {
@@ -173,13 +176,16 @@ function rolloutLines(r: RolloutStatus, region: string): string[] {
   const lines: string[] = [];
   if (!s) lines.push(head);
   else {
+    const which = (index: number) =>
+      index < s.batchCount ? `batch ${index} of ${s.batchCount}` : `carry-over batch ${index}`;
     const at = s.current
-      ? `batch ${s.current.index} of ${s.batchCount} (${s.current.wave}, ${s.current.items} instance(s)) at ${s.current.stage}`
+      ? `${which(s.current.index)} (${s.current.wave}, ${s.current.items} instance(s)) at ${s.current.stage}`
       : `no batch under way`;
+    const carried = s.carried > 0 ? `; ${s.carried} instance(s) carried to a later batch (group full)` : '';
     const next = s.next
       ? `; next batch ${s.next.index} at ${minute(Date.parse(s.next.startAt))} (${s.next.in})`
       : '';
-    lines.push(`${head}, ${s.batchesDone} of ${s.batchCount} batches done, ${at}${next}`);
+    lines.push(`${head}, ${s.batchesDone} of ${s.batchCount} batches done, ${at}${next}${carried}`);
   }
   if (r.region === 'halted')
     lines.push(

@@ -547,7 +547,7 @@ export function batchApiCaps(verificationTimeout: number): BatchApiCaps {
 }
 
 /** What one batch being filled has used of its API caps. */
-class ApiBudget {
+export class ApiBudget {
   /** Starts reserved: one per stop-start, MIGRATION_FALLBACK_SHARE per reboot-migrate (exact in binary). */
   private starts = 0;
   private reboots = 0;

@@ -400,3 +400,120 @@ describe('the final restart sweep starts what Forestall stopped as StartInstance
     expect(swept.state.status).toBe('running');
   });
 });
+
+describe('carry-over: a planned batch carries an item whose group its failures fill; a carry-over batch decides', () => {
+  const hex = (k: number) => k.toString(16).padStart(17, '0');
+  const X = `i-${hex(1)}`;
+  const DOWN = `i-${hex(2)}`;
+  const az = 'az=us-east-1a';
+  const plan: Plan = {
+    rolloutId: 'fs-review',
+    generatedAt: new Date(NOW).toISOString(),
+    batches: [
+      {
+        index: 0,
+        wave: 'main',
+        startAt: new Date(NOW).toISOString(),
+        endBy: new Date(NOW + HOUR).toISOString(),
+        items: [
+          {
+            instanceId: X,
+            eventId: `instance-event-${hex(1)}`,
+            code: 'system-reboot',
+            remedy: 'reboot-migrate',
+            notBefore: new Date(NOW + 3 * 24 * HOUR).toISOString(),
+            deadline: new Date(NOW + 3 * 24 * HOUR).toISOString(),
+            groups: { az: 'us-east-1a' },
+          },
+        ],
+      },
+    ],
+    skipped: [],
+    infeasible: [],
+  };
+  const status = (instanceId: string, healthy: boolean): InstanceStatus => ({
+    instanceId,
+    state: 'running',
+    instanceStatus: healthy ? 'ok' : 'impaired',
+    systemStatus: 'ok',
+    notices:
+      instanceId === X
+        ? [
+            {
+              instanceId,
+              region: 'us-east-1',
+              eventId: `instance-event-${hex(1)}`,
+              code: 'system-reboot',
+              description: 'scheduled reboot',
+              notBefore: NOW + 3 * 24 * HOUR,
+              source: 'poll',
+              state: 'active',
+            },
+          ]
+        : [],
+  });
+  /** Runs the machine, answering its reads, until it acts on X or ends; returns its ledger lines. */
+  function run(downHealthyInBatch: (batch: number) => boolean) {
+    let { state } = startRollout({ plan, config, region: 'us-east-1', limits: new Map([[az, 1]]), now: NOW });
+    state = { ...state, down: { [DOWN]: [az] } };
+    const records: Array<{ kind: string; batchIndex?: number; reason?: unknown }> = [];
+    let obs: Observation[] = [];
+    for (let i = 0; i < 50 && state.status === 'running'; i++) {
+      const out = advance(state, obs, NOW, config);
+      state = out.state;
+      obs = [];
+      for (const c of out.commands) {
+        if (c.kind === 'record')
+          records.push({
+            kind: c.entry.kind,
+            batchIndex: c.entry.batchIndex,
+            reason: c.entry.detail?.reason,
+          });
+        if (c.kind === 'reboot') return { records, acted: true };
+        if (c.kind === 'describe-targets') obs.push({ kind: 'targets', id: c.id, targets: [] });
+        if (c.kind === 'load-batch') obs.push({ kind: 'batch', id: c.id, batch: plan.batches[0] as never });
+        if (c.kind === 'describe-status')
+          obs.push({
+            kind: 'statuses',
+            id: c.id,
+            statuses: c.instanceIds.map((id) => status(id, id !== DOWN || downHealthyInBatch(state.batch))),
+          });
+        if (c.kind === 'describe-facts')
+          obs.push({
+            kind: 'facts',
+            id: c.id,
+            facts: c.instanceIds.map((instanceId) => ({
+              instanceId,
+              region: 'us-east-1',
+              instanceType: 'm5.large',
+              az: 'us-east-1a',
+              tags: { [config.optInTag.key]: config.optInTag.value },
+              rootDevice: 'ebs' as const,
+              instanceStore: 'none' as const,
+              lifecycle: 'on-demand' as const,
+              rebootMigration: 'default' as const,
+              state: 'running' as const,
+            })),
+          });
+      }
+    }
+    return { records, acted: false };
+  }
+
+  it('drops it in the carry-over batch while the failure is still down', () => {
+    const { records, acted } = run(() => false);
+    expect(acted).toBe(false);
+    const mine = records.filter((r) => r.kind === 'carried' || r.kind === 'dropped');
+    expect(mine.map((r) => [r.kind, r.batchIndex])).toEqual([
+      ['carried', 0],
+      ['dropped', 1],
+    ]);
+    expect(String(mine[1]?.reason)).toBe(`group-capacity: ${az} already has 1 instance(s) out of service`);
+  });
+
+  it('acts on it in the carry-over batch once the failure has recovered', () => {
+    const { records, acted } = run((batch) => batch >= 1);
+    expect(acted).toBe(true);
+    expect(records.filter((r) => r.kind === 'dropped')).toEqual([]);
+  });
+});

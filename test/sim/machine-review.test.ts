@@ -521,7 +521,9 @@ describe('behaviour checked correct', () => {
     const { ports, plan } = await planned(scenario({ groups: [{ name: 'web', count: 4 }] }), cfg);
     expect(plan.batches[0]?.items).toHaveLength(4);
     const result = await runLocalRollout(plan, cfg, ports, { region, limits: new Map() });
-    const capacity = result.items.filter((i) => i.reason?.startsWith('group-capacity: az='));
+    expect(result.batches[0]?.verified).toBe(2);
+    const history = await ports.ledger.history(plan.rolloutId);
+    const capacity = history.filter((e) => String(e.detail?.reason).startsWith('group-capacity: az='));
     expect(capacity).toHaveLength(2);
   });
 

@@ -8,6 +8,7 @@
 import { DESCRIBE_BATCH } from '../api-limits';
 import type { Config } from '../config';
 import { runBatch } from './batch';
+import { dropCarried, loadCarryOver } from './carry';
 import { type Command, isMutating, type Observation } from './commands';
 import { earlyStartAt } from './early-start';
 import { loadBatch } from './preflight';
@@ -56,7 +57,8 @@ function runRollout(step: Step): void {
   for (let guard = 0; guard < 1000; guard++) {
     if (!s.current) {
       if (s.haltRequested !== undefined) s.haltReason ??= `halted by an operator: ${s.haltRequested}`;
-      if (s.haltReason !== undefined || s.batch >= s.batchCount) {
+      const planned = s.batch < s.batchCount;
+      if (s.haltReason !== undefined || (!planned && !loadCarryOver(step))) {
         finish(step);
         return;
       }
@@ -68,7 +70,7 @@ function runRollout(step: Step): void {
           return;
         }
       }
-      if (!loadBatch(step)) return;
+      if (planned && !loadBatch(step)) return;
       step.consume();
     }
     const b = s.current;
@@ -98,6 +100,7 @@ function finish(step: Step): void {
   if (s.restart.length > 0) step.record('not-restarted', { detail: { instanceIds: s.restart } });
   const halted = s.haltReason !== undefined;
   if (halted) cancelReschedules(step);
+  if (halted) dropCarried(step, s.haltReason ?? 'halted');
   s.notRun = s.slots.slice(s.batch).reduce((n, [, , count]) => n + count, 0);
   if (halted) {
     step.record('halted', { detail: { reason: s.haltReason, notRun: s.notRun } });

@@ -9,6 +9,7 @@ import { whyNotStopStart } from '../remedy';
 import { isHealthy } from '../rollout';
 import { formatDuration, iso } from '../time';
 import { type InstanceFacts, type InstanceStatus, isEventCode, type PlanBatch } from '../types';
+import { carryItem, withCarried } from './carry';
 import { downByGroup } from './reschedule';
 import { sweepRestarts } from './restart';
 import type { BatchState, ItemState } from './state';
@@ -59,7 +60,7 @@ export function loadBatch(step: Step): boolean {
     startAt: Date.parse(plan.startAt),
     endBy: Date.parse(plan.endBy),
     stage: 'preflight',
-    items: itemsOf(plan),
+    items: withCarried(step, plan.wave, itemsOf(plan)),
   };
   return true;
 }
@@ -85,7 +86,9 @@ export function runPreflight(step: Step, b: BatchState): 'yield' | 'next' {
 
 function admitItems(step: Step, b: BatchState): void {
   const { s, config, now } = step;
-  const used = downByGroup(s);
+  const down = downByGroup(s);
+  const used = new Map(down);
+  const carried = new Set<ItemState>();
   // Rescheduled events happen at the slot regardless: count them first, then admit the rest within limits.
   // Only pending items: preflight runs again after a long approval wait, and what it dropped stays dropped.
   const pending = b.items.filter((i) => i.phase === 'pending');
@@ -101,8 +104,16 @@ function admitItems(step: Step, b: BatchState): void {
       reason === undefined && item.remedy !== 'reschedule'
         ? item.groupIds.find((g) => (used.get(g) ?? 0) >= (s.limits[g] ?? 1))
         : undefined;
-    if (full !== undefined)
+    if (full !== undefined) {
       reason = `group-capacity: ${full} already has ${used.get(full)} instance(s) out of service`;
+      // A later batch may find room: the planned ones always might (failures can recover), a carry-over
+      // batch only when this batch's own items, not failures alone, fill the group.
+      if (b.index < s.batchCount || (down.get(full) ?? 0) < (s.limits[full] ?? 1)) {
+        carryItem(step, b.index, b.wave, item, reason);
+        carried.add(item);
+        continue;
+      }
+    }
     if (reason !== undefined) {
       step.drop(item, b.index, reason);
       continue;
@@ -118,6 +129,7 @@ function admitItems(step: Step, b: BatchState): void {
     if (facts?.asgName !== undefined) item.asg = facts.asgName;
     if (facts) item.canStopStart = stopStartAllowed(item, facts, config);
   }
+  if (carried.size > 0) b.items = b.items.filter((i) => !carried.has(i));
 }
 
 /** Stop-start as a fallback: allowed by the policy for every code of the item, and possible. */

@@ -173,6 +173,12 @@ export const rolloutStateSchema = z.object({
   /** Commands issued by the last step whose observations the next step expects. */
   awaiting: z.array(z.object({ id: z.string(), kind: z.string() })),
   current: batchSchema.optional(),
+  /**
+   * Items preflight found blocked by a full group (earlier failures still out of service, or the batch's own
+   * items): they join the next batch of their wave, or a carry-over batch after the planned ones (preflight.ts).
+   * Optional: states stored before it existed have none.
+   */
+  carried: z.array(z.object({ wave: z.string(), from: z.number().int(), item: itemSchema })).optional(),
   results: z.array(batchResultSchema),
   notRun: z.number().int(),
   /** Monotonic counter for deterministic command ids. */
