@@ -55,6 +55,12 @@ export function plannedTokensWithin(bucket: Bucket, ms: number): number {
   return Math.floor(API_SHARE * (bucket.capacity + bucket.refillPerSecond * Math.max(0, ms / 1000)));
 }
 
+/** Time from a full bucket until Forestall's share of it has admitted `tokens`: plannedTokensWithin's inverse. */
+export function timeForPlannedTokens(bucket: Bucket, tokens: number): number {
+  const beyondBurst = tokens / API_SHARE - bucket.capacity;
+  return beyondBurst <= 0 ? 0 : Math.ceil((beyondBurst / bucket.refillPerSecond) * 1000);
+}
+
 /**
  * Most stop-starts one batch may hold so that every StartInstances fits inside the verification timeout
  * (StartInstances' resource bucket is the bottleneck; AWS-FACTS §6). At least 1.

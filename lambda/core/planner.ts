@@ -24,7 +24,12 @@ import {
 import { type Config, resolveLimit } from './config';
 import { MinHeap } from './heap';
 import { chooseRemedy } from './remedy';
-import { RESCHEDULE_CALL_MARGIN, RESCHEDULE_FREEZE, RESCHEDULE_MIN_LEAD } from './reschedule-timing';
+import {
+  RESCHEDULE_CALL_MARGIN,
+  RESCHEDULE_FREEZE,
+  RESCHEDULE_MIN_LEAD,
+  RESCHEDULE_SPREAD_MAX,
+} from './reschedule-timing';
 import { ceilMinute, floorMinute, formatDuration, formatRelative, iso, isoSeconds, MINUTE } from './time';
 import type {
   ActiveRemedy,
@@ -555,7 +560,8 @@ export class ApiBudget {
 
   constructor(private readonly caps: BatchApiCaps) {}
 
-  fits(remedy: ActiveRemedy): boolean {
+  /** `calls`: a reschedule makes one call per event of the instance. */
+  fits(remedy: ActiveRemedy, calls = 1): boolean {
     switch (remedy) {
       case 'stop-start':
         return this.starts + 1 <= this.caps.stopStart;
@@ -564,12 +570,12 @@ export class ApiBudget {
           this.reboots < this.caps.reboot && this.starts + MIGRATION_FALLBACK_SHARE <= this.caps.stopStart
         );
       case 'reschedule':
-        return this.reschedules < this.caps.reschedule;
+        return this.reschedules + calls <= this.caps.reschedule;
     }
   }
 
-  add(remedy: ActiveRemedy): void {
-    if (remedy === 'reschedule') this.reschedules++;
+  add(remedy: ActiveRemedy, calls = 1): void {
+    if (remedy === 'reschedule') this.reschedules += calls;
     else if (remedy === 'stop-start') this.starts++;
     else {
       this.starts += MIGRATION_FALLBACK_SHARE;
@@ -580,6 +586,7 @@ export class ApiBudget {
 
 interface ScheduleContext {
   readonly config: Config;
+  readonly now: number;
   readonly apiCaps: BatchApiCaps;
   readonly calendar: WindowCalendar;
   readonly limitOf: readonly number[];
@@ -608,7 +615,7 @@ function fillBatch(s: number, q: WaveQueues, maxParallel: number, ctx: ScheduleC
   const touched: number[] = [];
   const units: Unit[] = [];
   const setAside: Array<[ReadyQueue, Bucket]> = [];
-  const api = new ApiBudget(ctx.apiCaps);
+  const api = new ApiBudget({ ...ctx.apiCaps, reschedule: rescheduleCapAt(s, ctx) });
   let apiRefused = false;
   // The batch lasts as long as its longest unit; it must still end by every member's deadline - margin.
   let span = 0;
@@ -635,14 +642,14 @@ function fillBatch(s: number, q: WaveQueues, maxParallel: number, ctx: ScheduleC
     const fitsTime = s + u.span <= endLimit && s + span <= u.latest + u.span;
     const fitsGroups = fitsTime && u.groupIdx.every((g) => (used[g] ?? 0) < (limitOf[g] ?? 1));
     // Checked last, so that the batch says it was cut by the API only when nothing else held the unit back.
-    const fitsApi = fitsGroups && api.fits(u.remedy);
+    const fitsApi = fitsGroups && api.fits(u.remedy, u.notices.length);
     if (fitsGroups && !fitsApi) apiRefused = true;
     if (fitsApi) {
       queue.take(bucket);
       queue.requeue(bucket);
       units.push(u);
       reschedules = u.remedy === 'reschedule';
-      api.add(u.remedy);
+      api.add(u.remedy, u.notices.length);
       span = Math.max(span, u.span);
       endLimit = Math.min(endLimit, u.latest + u.span);
       for (const g of u.groupIdx) {
@@ -654,6 +661,24 @@ function fillBatch(s: number, q: WaveQueues, maxParallel: number, ctx: ScheduleC
   for (const [queue, bucket] of setAside) queue.requeue(bucket);
   for (const g of touched) used[g] = 0;
   return { units, span, limitedByApi: apiRefused && units.length < maxParallel };
+}
+
+/**
+ * Reschedules a batch starting at s may hold: the calls that fit the call margin, plus those the time before
+ * their latest call time allows (RESCHEDULE_SPREAD_MAX at most), counted from the plan's making or from when
+ * the previous reschedule batch's calls are done, whichever is later: two batches' calls never overlap.
+ */
+function rescheduleCapAt(s: number, ctx: ScheduleContext): number {
+  let free = ctx.now;
+  for (let k = ctx.batches.length - 1; k >= 0; k--) {
+    const b = ctx.batches[k];
+    if (b?.items[0]?.remedy !== 'reschedule') continue;
+    free = Math.max(free, Date.parse(b.startAt) - RESCHEDULE_MIN_LEAD);
+    break;
+  }
+  const latestCall = s - RESCHEDULE_MIN_LEAD - RESCHEDULE_CALL_MARGIN;
+  const spread = Math.min(RESCHEDULE_SPREAD_MAX, Math.max(0, latestCall - free));
+  return maxReschedulesWithin(RESCHEDULE_CALL_MARGIN + spread);
 }
 
 /** The plan batch for filled units: items in instance-id order, each event of an instance its own item. */
@@ -775,6 +800,7 @@ export function planRollout(
 
   const ctx: ScheduleContext = {
     config,
+    now,
     apiCaps: batchApiCaps(config.verification.timeout),
     calendar,
     limitOf: groupTable.limitOf,

@@ -5,7 +5,7 @@
 import { parseConfig } from '../../lambda/core/config';
 import { advance } from '../../lambda/core/machine/advance';
 import type { Command, Observation } from '../../lambda/core/machine/commands';
-import { initialState, startRollout } from '../../lambda/core/machine/init';
+import { initialState, rescheduleCallsOf, startRollout } from '../../lambda/core/machine/init';
 import type { ItemState, RolloutState } from '../../lambda/core/machine/state';
 import { RECORD_LIMIT, toRecords } from '../../lambda/core/machine/storage';
 import { assess } from '../../lambda/core/machine/verify';
@@ -47,6 +47,24 @@ function reschedulePlan(slot: number, notBefore: number, n = 1): Plan {
 }
 
 const kinds = (cs: readonly Command[]) => cs.map((c) => c.kind);
+
+describe('reschedule calls of a batch larger than the call margin holds start earlier by the time the rest take', () => {
+  const slot = NOW + 10 * HOUR;
+  const latest = slot - RESCHEDULE_MIN_LEAD - RESCHEDULE_CALL_MARGIN;
+  const callTimes = (n: number) =>
+    new Set(rescheduleCallsOf(reschedulePlan(slot, NOW + 12 * HOUR, n), NOW).map((c) => c.callAt));
+
+  it('calls 2,275 at the latest call time (they fit 15 min at 2.5 a second), 2,276 from 0.4 s before', () => {
+    expect([...callTimes(2275)]).toEqual([latest]);
+    expect([...callTimes(2276)]).toEqual([latest - 400]);
+  });
+
+  it('starts 3,000 calls 290 s early ((6,000 - 50) / 5 s, less the margin), never before the plan was made', () => {
+    expect([...callTimes(3000)]).toEqual([latest - 290_000]);
+    const soon = rescheduleCallsOf(reschedulePlan(NOW + 76 * MIN, NOW + 12 * HOUR, 3000), NOW);
+    expect(new Set(soon.map((c) => c.callAt))).toEqual(new Set([NOW]));
+  });
+});
 
 describe('reschedule calls: too late is judged against the slot, not only the batch start', () => {
   const slot = NOW + 10 * HOUR;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { MIGRATION_FALLBACK_SHARE } from '../../lambda/core/api-limits';
+import { MIGRATION_FALLBACK_SHARE, maxReschedulesWithin } from '../../lambda/core/api-limits';
 import { resolveLimit } from '../../lambda/core/config';
 import {
   batchApiCaps,
@@ -7,7 +7,11 @@ import {
   RESCHEDULE_CALL_MARGIN,
   RESCHEDULE_MIN_LEAD,
 } from '../../lambda/core/planner';
-import { rescheduleCallAt } from '../../lambda/core/reschedule-timing';
+import {
+  RESCHEDULE_SPREAD_MAX,
+  rescheduleCallAt,
+  rescheduleSpread,
+} from '../../lambda/core/reschedule-timing';
 import type { Plan } from '../../lambda/core/types';
 import { WindowCalendar } from '../../lambda/core/windows';
 import { massScenarioArb, type Scenario, scenarioArb } from './arbitraries';
@@ -35,22 +39,29 @@ describe.each([
     fc.assert(
       fc.property(arb, (s) => {
         const caps = batchApiCaps(s.config.verification.timeout);
+        let callsFree = s.now; // when the previous reschedule batch's calls are all made
         for (const b of plan(s).batches) {
           const count = (remedies: readonly string[]) =>
             new Set(b.items.filter((i) => remedies.includes(i.remedy)).map((i) => i.instanceId)).size;
           const reboots = count(['reboot-migrate']);
           // Starts kept: one per stop-start, a share per reboot-migrate (its fallback).
           const starts = count(['stop-start']) + MIGRATION_FALLBACK_SHARE * reboots;
-          const reschedules = count(['reschedule']);
           expect(starts).toBeLessThanOrEqual(caps.stopStart);
           expect(reboots).toBeLessThanOrEqual(caps.reboot);
-          expect(reschedules).toBeLessThanOrEqual(caps.reschedule);
+          // A reschedule batch's calls, spread back from the latest call time as the machine spreads them
+          // (init.ts), start no earlier than the plan and the previous batch's calls, and all fit by then.
+          const slot = Date.parse(b.startAt);
+          const latestCall = slot - RESCHEDULE_MIN_LEAD - RESCHEDULE_CALL_MARGIN;
+          const room = Math.min(RESCHEDULE_SPREAD_MAX, Math.max(0, latestCall - callsFree));
+          const calls = b.items.filter((i) => i.remedy === 'reschedule').length;
+          expect(rescheduleSpread(calls)).toBeLessThanOrEqual(room);
+          expect(calls).toBeLessThanOrEqual(maxReschedulesWithin(RESCHEDULE_CALL_MARGIN + room));
+          const fullOfReschedules = rescheduleSpread(calls + 1) > room;
+          if (calls > 0) callsFree = slot - RESCHEDULE_MIN_LEAD;
           // Marked only when a cap is reached (so it is what held more back): no room for one more start.
           if (b.limitedBy !== undefined) {
             expect(b.limitedBy).toBe('api');
-            expect(
-              caps.stopStart - starts < 1 || reboots === caps.reboot || reschedules === caps.reschedule,
-            ).toBe(true);
+            expect(caps.stopStart - starts < 1 || reboots === caps.reboot || fullOfReschedules).toBe(true);
           }
         }
       }),

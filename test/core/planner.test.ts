@@ -419,12 +419,34 @@ describe('planRollout', () => {
       ]);
     });
 
-    it('caps reschedules at the calls that fit within the call margin', () => {
+    it('caps reschedules at the calls that fit within the call margin when the slot is as early as AWS allows', () => {
       const { fleet, events } = mass(3000, 'instance-reboot');
-      const p = planRollout(events, fleet, unlimited(), NOW);
+      const p = planRollout(events, fleet, unlimited({ leadTime: 'P30D' }), NOW);
+      expect(p.batches.map((b) => [b.items.length, b.limitedBy, b.startAt])).toEqual([
+        [2275, 'api', '2026-12-01T01:15:00.000Z'],
+        [725, undefined, '2026-12-01T01:35:00.000Z'],
+      ]);
+    });
+
+    it('counts a reschedule call per event: an instance with two events takes two of the 2,275', () => {
+      const { fleet, events } = mass(1200, 'instance-reboot');
+      const second = events.map((n) => ({ ...n, eventId: `${n.eventId}-b` }));
+      const p = planRollout([...events, ...second], fleet, unlimited({ leadTime: 'P30D' }), NOW);
       expect(p.batches.map((b) => [b.items.length, b.limitedBy])).toEqual([
-        [2275, 'api'],
-        [725, undefined],
+        [2274, 'api'],
+        [126, undefined],
+      ]);
+    });
+
+    it('lets a later reschedule batch hold the calls the hour before its latest call time admits, no more', () => {
+      // Slot 52 h: calls from 50 h 45 min - 60 min on (11,275 at 2.5/s and the margin); the next batch at
+      // 52 h 20 min may call only after the first one's calls are done (51 h): 5 min more, 3,025 calls.
+      const { fleet, events } = mass(15_000, 'instance-reboot');
+      const p = planRollout(events, fleet, unlimited(), NOW);
+      expect(p.batches.map((b) => [b.items.length, b.limitedBy, b.startAt])).toEqual([
+        [11_275, 'api', '2026-12-03T04:00:00.000Z'],
+        [3025, 'api', '2026-12-03T04:20:00.000Z'],
+        [700, undefined, '2026-12-03T04:40:00.000Z'],
       ]);
     });
 

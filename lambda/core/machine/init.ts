@@ -1,7 +1,7 @@
 /** The state a rollout starts from, built once from its plan (the plan handler, or the local driver). */
 import type { Config } from '../config';
 import { groupIds } from '../planner';
-import { rescheduleCallAt } from '../reschedule-timing';
+import { rescheduleCallAt, rescheduleSpread } from '../reschedule-timing';
 import type { Plan } from '../types';
 import type { Command } from './commands';
 import { earliestStart } from './early-start';
@@ -68,11 +68,15 @@ export function startRollout(start: RolloutStart): { state: RolloutState; comman
   return { state, commands: step.commands };
 }
 
-/** Every ModifyInstanceEventStartTime call of a plan, in the order they fall due. */
+/**
+ * Every ModifyInstanceEventStartTime call of a plan, in the order they fall due: as late as AWS's rules
+ * allow with the margin, earlier by the batch's spread when it holds more calls than the margin fits.
+ */
 export function rescheduleCallsOf(plan: Plan, now: number): RescheduleCall[] {
   const calls: RescheduleCall[] = [];
   for (const batch of plan.batches) {
     const slot = Date.parse(batch.startAt);
+    const spread = rescheduleSpread(batch.items.filter((i) => i.remedy === 'reschedule').length);
     for (const it of batch.items) {
       if (it.remedy !== 'reschedule') continue;
       const notBefore = Date.parse(it.notBefore);
@@ -83,7 +87,7 @@ export function rescheduleCallsOf(plan: Plan, now: number): RescheduleCall[] {
         code: it.code,
         deadline: Date.parse(it.deadline),
         slot,
-        callAt: rescheduleCallAt(notBefore, slot, now),
+        callAt: Math.max(now, rescheduleCallAt(notBefore, slot, now) - spread),
         groupIds: groupIds(it.groups),
       });
     }
