@@ -222,3 +222,20 @@ export function parseConfig(input: unknown, source?: string): Config {
   );
   throw new ConfigError(problems, source);
 }
+
+type Tags = Readonly<Record<string, string>>;
+
+/** Whether Forestall may act on an instance with these tags: it carries the opt-in tag with its value. */
+export function isOptedIn(tags: Tags, config: Pick<Config, 'optInTag'>): boolean {
+  return tags[config.optInTag.key] === config.optInTag.value;
+}
+
+/** Whether an instance with these tags matches a wave: it carries every tag of `match.tags`, equal. */
+export function matchesWave(tags: Tags, wave: Config['waves'][number]): boolean {
+  return Object.entries(wave.match.tags).every(([k, v]) => tags[k] === v);
+}
+
+/** The wave an instance joins: the first one it matches (README "Config reference"); -1 when none does. */
+export function waveIndexOf(tags: Tags, config: Pick<Config, 'waves'>): number {
+  return config.waves.findIndex((w) => matchesWave(tags, w));
+}

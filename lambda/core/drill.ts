@@ -8,7 +8,7 @@
  * import, no clock read.
  */
 import { MIGRATION_FALLBACK_SHARE } from './api-limits';
-import { type Config, type CountOrPercent, resolveLimit } from './config';
+import { type Config, type CountOrPercent, isOptedIn, resolveLimit, waveIndexOf } from './config';
 import { batchApiCaps, groupIds, groupLimits, groupsOf, planRollout } from './planner';
 import { formatDuration, HOUR, MINUTE, parseIsoDuration } from './time';
 import type { InstanceFacts, Notice, Plan } from './types';
@@ -58,9 +58,6 @@ function uniqueFacts(facts: readonly InstanceFacts[]): InstanceFacts[] {
   return [...byId.values()];
 }
 
-const isOptedIn = (f: InstanceFacts, config: Pick<Config, 'optInTag'>): boolean =>
-  f.tags[config.optInTag.key] === config.optInTag.value;
-
 /**
  * A `system-reboot` notice for every opted-in instance, in the shape parseInstanceStatuses produces: NotBefore
  * at now + deadline, NotAfter two hours later, no NotBeforeDeadline (a drill asks what is done by the deadline,
@@ -74,7 +71,7 @@ export function drillNotices(
 ): Notice[] {
   const notBefore = now + deadline;
   return uniqueFacts(facts)
-    .filter((f) => isOptedIn(f, config))
+    .filter((f) => isOptedIn(f.tags, config))
     .map((f) => ({
       instanceId: f.instanceId,
       region: f.region,
@@ -576,11 +573,6 @@ export interface DrillReport {
 
 export const makesIt = (r: DrillReport): boolean => r.instances.infeasible + r.instances.noRemedy === 0;
 
-/** The planner's wave rule (README: the first wave whose match.tags all equal the instance's tags). */
-function waveIndexOf(f: InstanceFacts, config: Config): number {
-  return config.waves.findIndex((w) => Object.entries(w.match.tags).every(([k, v]) => f.tags[k] === v));
-}
-
 interface Fleet {
   readonly facts: readonly InstanceFacts[];
   readonly byId: ReadonlyMap<string, InstanceFacts>;
@@ -608,7 +600,7 @@ function groupRows(fleet: Fleet, infeasible: readonly Unmade[], noRemedy: readon
   const planned = count(plan.batches.flatMap((b) => b.items.flatMap((it) => groupIds(it.groups))));
   const bad = count(infeasible.flatMap((u) => u.groups));
   const none = count(noRemedy.flatMap((u) => u.groups));
-  const out = count(fleet.facts.filter((f) => !isOptedIn(f, config)).flatMap((f) => idsOfGroups(f, config)));
+  const out = count(fleet.facts.filter((f) => !isOptedIn(f.tags, config)).flatMap((f) => idsOfGroups(f, config)));
   return Object.keys(size)
     .sort()
     .map((group) => ({
@@ -629,7 +621,7 @@ function waveTallies(fleet: Fleet, units: readonly Notice[]): Tally[] {
   const t = config.waves.map(() => ({ size: 0, limit: 0, peak: 0, planned: 0, infeasible: 0 }));
   const waveOf = (id: string) => {
     const f = byId.get(id);
-    return f ? t[waveIndexOf(f, config)] : undefined;
+    return f ? t[waveIndexOf(f.tags, config)] : undefined;
   };
   for (const n of units) {
     const w = waveOf(n.instanceId);

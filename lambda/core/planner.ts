@@ -21,7 +21,7 @@ import {
   maxStopStartsPerBatch,
   STOP_START_WORK,
 } from './api-limits';
-import { type Config, resolveLimit } from './config';
+import { type Config, isOptedIn, resolveLimit, waveIndexOf } from './config';
 import { MinHeap } from './heap';
 import { chooseRemedy } from './remedy';
 import {
@@ -271,7 +271,7 @@ function candidatesOf(
         `malformed-instance: its describe-instances record could not be read (${unreadable}); AWS acts at NotBefore`,
       );
     else if (!f) out.skip(n, 'unknown-instance: not in the describe-instances data');
-    else if (f.tags[optIn.key] !== optIn.value)
+    else if (!isOptedIn(f.tags, config))
       out.skip(n, `not-opted-in: lacks tag ${optIn.key}=${optIn.value}; AWS acts at NotBefore`);
     else if (f.state !== 'running')
       out.skip(n, `instance-not-running: instance is ${f.state}; nothing to take out of service`);
@@ -317,7 +317,6 @@ function unitsFromNotices(
   groupTable: GroupTable,
   out: Outcomes,
 ): Unit[] {
-  const waveMatchers = config.waves.map((w) => Object.entries(w.match.tags));
   const sorted = [...notices].sort(byInstanceThenEvent);
   const units: Unit[] = [];
   let i = 0;
@@ -335,7 +334,7 @@ function unitsFromNotices(
     if (!f || candidates.length === 0) continue;
     const chosen = oneRemedy(candidates, config, out);
     const remedy = (chosen[0] as Candidate).remedy;
-    const waveIndex = waveMatchers.findIndex((tags) => tags.every(([k, v]) => f.tags[k] === v));
+    const waveIndex = waveIndexOf(f.tags, config);
     if (waveIndex < 0) {
       for (const c of chosen) out.skip(c.n, 'no-wave-matched: no wave match selects this instance');
       continue;

@@ -3,7 +3,7 @@
  * a tag not rolled out yet), or whose instances all join an earlier wave first (an instance joins the first
  * wave it matches). Either way the wave plans nothing, which the operator should hear about.
  */
-import type { Config } from './config';
+import { type Config, isOptedIn, matchesWave } from './config';
 import type { InstanceFacts } from './types';
 
 export interface EmptyWave {
@@ -17,14 +17,13 @@ export function emptyWaves(
   config: Pick<Config, 'waves' | 'optInTag'>,
 ): EmptyWave[] {
   const { key, value } = config.optInTag;
-  const matchers = config.waves.map((w) => Object.entries(w.match.tags));
   const joined = config.waves.map(() => 0);
   const matched = config.waves.map(() => 0);
   for (const f of facts) {
-    if (f.tags[key] !== value) continue;
+    if (!isOptedIn(f.tags, config)) continue;
     let first = true;
-    matchers.forEach((tags, w) => {
-      if (!tags.every(([k, v]) => f.tags[k] === v)) return;
+    config.waves.forEach((wave, w) => {
+      if (!matchesWave(f.tags, wave)) return;
       matched[w] = (matched[w] ?? 0) + 1;
       if (first) joined[w] = (joined[w] ?? 0) + 1;
       first = false;

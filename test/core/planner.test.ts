@@ -28,6 +28,19 @@ const cfg = (over: ConfigInput = {}) =>
   });
 
 describe('planRollout', () => {
+  it('plans only instances whose opt-in tag has the configured value, not any value', () => {
+    const p = planRollout(
+      [notice(1, 'system-reboot', 50), notice(2, 'system-reboot', 50)],
+      [facts(1, { tags: { 'forestall:managed': 'false' } }), facts(2)],
+      cfg(),
+      NOW,
+    );
+    expect(p.skipped.map((s) => [s.instanceId.slice(-1), s.reason.split(':')[0]])).toEqual([
+      ['1', 'not-opted-in'],
+    ]);
+    expect(p.batches.flatMap((b) => b.items.map((i) => i.instanceId.slice(-1)))).toEqual(['2']);
+  });
+
   it('plans a remedy in the first window after NotBefore - leadTime', () => {
     const p = planRollout(
       [notice(1, 'system-reboot', 72)],

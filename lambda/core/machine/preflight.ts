@@ -3,7 +3,7 @@
  * useful to act on (DESIGN.md "preflight"). Earlier failures still out of service use group capacity.
  */
 import { DESCRIBE_BATCH } from '../api-limits';
-import type { Config } from '../config';
+import { type Config, isOptedIn } from '../config';
 import { groupIds } from '../planner';
 import { whyNotStopStart } from '../remedy';
 import { isHealthy } from '../rollout';
@@ -152,8 +152,7 @@ export function objection(
   if (!status || !facts || status.state === 'terminated' || status.state === 'shutting-down')
     return 'terminated: the instance is gone';
   const optIn = config.optInTag;
-  if (facts.tags[optIn.key] !== optIn.value)
-    return `not-opted-in: the ${optIn.key} tag was removed since planning`;
+  if (!isOptedIn(facts.tags, config)) return `not-opted-in: the ${optIn.key} tag was removed since planning`;
   if (item.remedy === 'reschedule') {
     // AWS performs a rescheduled event at the slot, which is this batch's start: completed is expected here.
     const own = status.notices.filter((n) => item.eventIds.includes(n.eventId));
