@@ -600,7 +600,9 @@ function groupRows(fleet: Fleet, infeasible: readonly Unmade[], noRemedy: readon
   const planned = count(plan.batches.flatMap((b) => b.items.flatMap((it) => groupIds(it.groups))));
   const bad = count(infeasible.flatMap((u) => u.groups));
   const none = count(noRemedy.flatMap((u) => u.groups));
-  const out = count(fleet.facts.filter((f) => !isOptedIn(f.tags, config)).flatMap((f) => idsOfGroups(f, config)));
+  const out = count(
+    fleet.facts.filter((f) => !isOptedIn(f.tags, config)).flatMap((f) => idsOfGroups(f, config)),
+  );
   return Object.keys(size)
     .sort()
     .map((group) => ({
