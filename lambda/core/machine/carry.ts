@@ -11,7 +11,8 @@ import type { Step } from './step';
 /** Sets `item` aside for a later batch of its wave. */
 export function carryItem(step: Step, from: number, wave: string, item: ItemState, reason: string): void {
   const { s } = step;
-  s.carried = [...(s.carried ?? []), { wave, from, item }];
+  s.carried ??= [];
+  s.carried.push({ wave, from, item });
   step.recordItem(item, from, 'carried', { reason });
 }
 
